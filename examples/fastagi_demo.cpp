@@ -1,0 +1,48 @@
+// The demo FastAGI server: serves the route "demo" with
+// ANSWER, GET VARIABLE CALLERID(num), STREAM FILE demo-thanks "12", SET VARIABLE RESULT ok, HANGUP.
+//   fastagi_demo [--listen 127.0.0.1:4573] [--threads N]
+// SIGINT/SIGTERM stop it after the calls in flight have ended (5 s at most).
+#include <costrix/fastagi/server.hpp>
+
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+using namespace std::chrono_literals;
+using costrix::awaitable;
+
+awaitable<void> demo(costrix::agi::session& s) {
+  if (!co_await s.answer()) co_return;
+  auto number = co_await s.get_variable("CALLERID(num)");
+  if (!number) co_return;
+  if (!co_await s.stream_file("demo-thanks", "12")) co_return;
+  co_await s.set_variable("RESULT", "ok");
+  co_await s.hangup();
+}
+
+int main(int argc, char** argv) {
+  costrix::fastagi::server_options options;
+  costrix::runtime_options rt_options;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string_view flag = argv[i];
+    if (flag == "--listen") options.listen = argv[i + 1];
+    else if (flag == "--threads") rt_options.threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
+    else return std::fprintf(stderr, "usage: fastagi_demo [--listen ADDR:PORT] [--threads N]\n"), 2;
+  }
+  costrix::runtime rt{rt_options};
+  costrix::fastagi::server srv{rt, options};
+  srv.route("demo", demo);
+  if (auto r = srv.start(); !r) return std::fprintf(stderr, "fastagi_demo: %s\n", r.error().what().c_str()), 1;
+  std::printf("fastagi_demo: serving agi://%s/demo on %u threads\n", options.listen.c_str(), rt.size());
+  std::fflush(stdout);
+
+  boost::asio::signal_set signals{rt.context(0), SIGINT, SIGTERM};
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    srv.stop(5s, [&] { rt.stop(); });
+  });
+  rt.run();
+  std::printf("fastagi_demo: stopped after %llu calls\n", static_cast<unsigned long long>(srv.accepted()));
+}

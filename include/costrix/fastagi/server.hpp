@@ -1,0 +1,88 @@
+// fastagi::server: the TCP server Asterisk's AGI(agi://host/script) connects to.
+#pragma once
+
+#include <costrix/agi/session.hpp>
+#include <costrix/io/runtime.hpp>
+#include <costrix/result.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace costrix::fastagi {
+
+/// A script: runs one call. When it returns, the connection closes and
+/// Asterisk continues the dialplan.
+using handler = std::function<awaitable<void>(agi::session&)>;
+
+struct server_options {
+  std::string listen = "127.0.0.1:4573";  ///< port 0 picks a free port: see port()
+  std::size_t max_sessions = 10'000;      ///< concurrent sessions; more are refused (closed) with a log line
+  agi::session_options session{};
+  int backlog = 4096;
+};
+
+/// Listens on every core of the runtime (SO_REUSEPORT); a call stays on the
+/// core that accepted it. Routes match the script path of agi://host/PATH?query:
+/// exact names and regular expressions, tried in the order they were added,
+/// first match wins, then the default route. Routes may change while serving.
+class server {
+ public:
+  server(runtime& rt, server_options options = {});
+  /// Call stop() and wait for on_stopped, or stop the runtime, before destroying it.
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  server& route(std::string script, handler h);
+  server& route(std::regex pattern, handler h);
+  server& default_route(handler h);
+  /// Removes every route (and the default route).
+  void clear_routes();
+
+  /// Binds and starts accepting on every core.
+  result<void> start();
+  /// The port bound by start() (useful with "127.0.0.1:0").
+  std::uint16_t port() const noexcept { return port_; }
+
+  /// Stops accepting now; sessions in flight may finish until `grace` has
+  /// passed, then they are closed. `on_stopped` (if any) runs once every
+  /// listener is closed and no session is left, on one of the runtime's
+  /// threads; after it the server may be destroyed. Later calls do nothing.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds{0},
+            std::function<void()> on_stopped = {});
+
+  std::size_t active() const noexcept { return active_.load(std::memory_order_relaxed); }
+  std::uint64_t accepted() const noexcept { return accepted_.load(std::memory_order_relaxed); }
+  std::uint64_t refused() const noexcept { return refused_.load(std::memory_order_relaxed); }
+
+ private:
+  struct route_entry;
+  struct route_table;
+  struct core_state;
+  awaitable<void> accept_loop(unsigned core);
+  awaitable<void> run_session(unsigned core, boost::asio::ip::tcp::socket socket);
+  void session_ended();
+  void maybe_stopped();
+  void update_routes(const std::function<void(route_table&)>& change);
+
+  runtime& rt_;
+  server_options options_;
+  std::uint16_t port_ = 0;
+  std::atomic<std::shared_ptr<const route_table>> routes_;
+  std::vector<std::unique_ptr<core_state>> cores_;
+  std::atomic<std::size_t> active_{0};
+  std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> cores_open_{0};
+  std::mutex stop_mutex_;  // guards on_stopped_ (stop path only)
+  std::function<void()> on_stopped_;
+};
+
+}  // namespace costrix::fastagi

@@ -1,0 +1,114 @@
+#include <costrix/io/stream.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <unistd.h>
+
+namespace costrix::io {
+namespace asio = boost::asio;
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+}
+
+awaitable<std::pair<boost::system::error_code, std::size_t>> tcp_stream::read_some(asio::mutable_buffer b) {
+  auto [ec, n] = co_await socket_.async_read_some(b, use_tuple);
+  co_return std::pair<boost::system::error_code, std::size_t>{ec, n};
+}
+
+awaitable<boost::system::error_code> tcp_stream::write(asio::const_buffer b) {
+  auto [ec, n] = co_await asio::async_write(socket_, b, use_tuple);
+  co_return ec;
+}
+
+void tcp_stream::cancel() noexcept {
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+}
+
+void tcp_stream::close() noexcept {
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+std::string tcp_stream::peer() const {
+  boost::system::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  if (ec) return "?";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+fd_stream::fd_stream(executor_type ex, int in_fd, int out_fd) : in_(ex, ::dup(in_fd)), out_(ex, ::dup(out_fd)) {}
+
+awaitable<std::pair<boost::system::error_code, std::size_t>> fd_stream::read_some(asio::mutable_buffer b) {
+  auto [ec, n] = co_await in_.async_read_some(b, use_tuple);
+  co_return std::pair<boost::system::error_code, std::size_t>{ec, n};
+}
+
+awaitable<boost::system::error_code> fd_stream::write(asio::const_buffer b) {
+  auto [ec, n] = co_await asio::async_write(out_, b, use_tuple);
+  co_return ec;
+}
+
+void fd_stream::cancel() noexcept {
+  boost::system::error_code ignored;
+  in_.cancel(ignored);
+  out_.cancel(ignored);
+}
+
+void fd_stream::close() noexcept {
+  boost::system::error_code ignored;
+  in_.close(ignored);
+  out_.close(ignored);
+}
+
+awaitable<result<std::string_view>> line_reader::read_line() {
+  for (;;) {
+    auto line = buffer_.next_line();
+    if (!line) co_return fail(std::move(line).error());
+    if (*line) co_return **line;
+    auto space = buffer_.prepare();
+    auto [ec, n] = co_await stream_.read_some(asio::buffer(space.data(), space.size()));
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return fail(errc::cancelled);
+      if (ec == asio::error::eof) co_return fail(errc::disconnected, "connection closed by peer");
+      co_return fail(errc::disconnected, ec.message());
+    }
+    buffer_.commit(n);
+  }
+}
+
+}  // namespace costrix::io
+
+#include <costrix/io/deadline.hpp>
+
+namespace costrix::io {
+
+deadline::deadline(stream& s) : state_(std::make_shared<state>(state{&s})), timer_(s.get_executor()) {}
+
+deadline::~deadline() {
+  state_->target = nullptr;
+  ++state_->generation;
+}
+
+void deadline::arm(std::chrono::milliseconds d) {
+  state_->expired = false;
+  if (d.count() <= 0) return;
+  auto generation = ++state_->generation;
+  timer_.expires_after(d);
+  timer_.async_wait([s = state_, generation](const boost::system::error_code& ec) {
+    if (ec || s->target == nullptr || s->generation != generation) return;
+    s->expired = true;
+    s->target->cancel();
+  });
+}
+
+void deadline::disarm() noexcept {
+  ++state_->generation;
+  timer_.cancel();
+}
+
+}  // namespace costrix::io
