@@ -3,6 +3,7 @@
 
 #include "alloc_counter.hpp"
 
+#include <csignal>
 #include <cstdlib>
 #include <new>
 
@@ -10,6 +11,12 @@
 // show that a hot path allocates nothing.
 namespace costrix::test {
 thread_local std::size_t allocation_count = 0;
+
+// A peer that closes while we write must be an error value, not SIGPIPE.
+static const bool sigpipe_ignored = [] {
+  std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
 }
 
 void* operator new(std::size_t n) {

@@ -188,21 +188,28 @@ void server::session_ended() {
 // and the last session has ended.
 void server::maybe_stopped() {
   if (!stopping_.load() || cores_open_.load() != 0 || active_.load() != 0) return;
-  std::function<void()> done;
+  std::vector<std::function<void()>> done;
   {
     std::lock_guard lock(stop_mutex_);
-    done = std::exchange(on_stopped_, nullptr);
+    done.swap(on_stopped_);
   }
-  if (done) done();
+  for (auto& f : done) f();
 }
 
 void server::stop(std::chrono::milliseconds grace, std::function<void()> on_stopped) {
+  bool first = false;
   {
     std::lock_guard lock(stop_mutex_);
-    if (stopping_) return;
-    on_stopped_ = std::move(on_stopped);
-    cores_open_ = cores_.size();
-    stopping_ = true;
+    if (on_stopped) on_stopped_.push_back(std::move(on_stopped));
+    if (!stopping_) {
+      first = true;
+      cores_open_ = cores_.size();
+      stopping_ = true;
+    }
+  }
+  if (!first) {
+    maybe_stopped();  // already stopped: run the new callback now
+    return;
   }
   for (auto& c : cores_) {
     asio::post(c->acceptor.get_executor(), [this, cs = c.get(), grace] {

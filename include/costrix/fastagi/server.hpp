@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <regex>
 #include <string>
 #include <vector>
@@ -53,7 +54,8 @@ class server {
   /// Stops accepting now; sessions in flight may finish until `grace` has
   /// passed, then they are closed. `on_stopped` (if any) runs once every
   /// listener is closed and no session is left, on one of the runtime's
-  /// threads; after it the server may be destroyed. Later calls do nothing.
+  /// threads; after it the server may be destroyed. A later call only adds its
+  /// `on_stopped` (run at once if the server has already stopped).
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds{0},
             std::function<void()> on_stopped = {});
 
@@ -81,8 +83,8 @@ class server {
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> cores_open_{0};
-  std::mutex stop_mutex_;  // guards on_stopped_ (stop path only)
-  std::function<void()> on_stopped_;
+  std::mutex stop_mutex_;  // guards on_stopped_ and route changes, never a session's path
+  std::vector<std::function<void()>> on_stopped_;
 };
 
 }  // namespace costrix::fastagi

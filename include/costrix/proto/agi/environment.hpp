@@ -60,7 +60,17 @@ struct environment_limits {
 };
 
 /// Incremental parser: feed the block one line at a time (without the line
-/// ending) as the lines arrive. The empty line ends the block.
+/// ending; a trailing '\r' is ignored) as the lines arrive. The empty line ends
+/// the block. Rules:
+///   - every other line is `agi_<key>: <value>` or `agi_<key>:` (empty value);
+///     the key is letters, digits and '_'; anything else is `errc::protocol`;
+///   - a NUL byte anywhere is `errc::protocol`;
+///   - `agi_arg_N` joins `args` only when N is the next number (1, 2, ... with
+///     no leading zero); any other N is kept, as sent, in `unknown`;
+///   - other unknown `agi_*` keys go to `unknown`, in order;
+///   - integer fields that are not numbers read as 0;
+///   - over `max_lines` lines or `max_bytes` bytes (each line counted with its
+///     '\n') is `errc::limit_exceeded`; feeding after the end is `errc::protocol`.
 class environment_parser {
  public:
   explicit environment_parser(environment_limits limits = {}) : limits_(limits) {}
@@ -76,15 +86,20 @@ class environment_parser {
   environment_limits limits_;
   std::size_t bytes_ = 0;
   std::size_t lines_ = 0;
+  bool done_ = false;
 };
 
 /// Parses a whole block ("agi_request: ...\n...\n\n"); `\n` or `\r\n` endings.
+/// A block without its closing empty line, or with bytes after it, is `errc::protocol`.
 result<environment> parse_environment(std::string_view block, environment_limits limits = {});
 
 /// Splits "path?x=1&y=two%20words&y=3" into a decoded path and query parameters.
+/// The path is %-decoded only ('+' stays '+' in a path); keys and values are
+/// url_decode()d. "k" without '=' has an empty value; empty pieces ("a=1&&b=2") are skipped.
 void split_script(std::string_view network_script, std::string& path, std::vector<query_param>& query);
 
 /// Decodes %XX and '+' (as space). Malformed escapes are kept as they are.
+/// "%00" decodes to a NUL byte, kept in the string.
 std::string url_decode(std::string_view s);
 
 }  // namespace costrix::proto::agi

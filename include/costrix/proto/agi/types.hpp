@@ -25,6 +25,8 @@ struct digits {
 
 /// RECORD FILE: how the recording ended and where.
 struct recording {
+  /// Asterisk 22 reports a recording ended by silence as "(timeout)", so
+  /// `silence` is never produced by the codec; it is kept for other transports.
   enum class ended_by { dtmf, timeout, hangup, silence };
   ended_by reason = ended_by::timeout;
   std::optional<char> digit;   ///< the key that ended it, for ended_by::dtmf
