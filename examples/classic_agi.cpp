@@ -9,7 +9,8 @@ awaitable<void> script(costrix::agi::session& s) {
   auto who = s.args().empty() ? std::string("friend") : s.args().front();
   co_await s.verbose("classic AGI greeting " + who, 3);
   auto key = co_await s.wait_for_digit(std::chrono::milliseconds(3000));
-  co_await s.set_variable("CLASSIC_KEY", key && *key ? std::string(1, **key) : "none");
+  std::string pressed = key && *key ? std::string(1, **key) : "none";
+  co_await s.set_variable("CLASSIC_KEY", pressed);
 }
 
 int main() { return costrix::agi::run_classic(script); }

@@ -45,6 +45,9 @@ class result : public boost::outcome_v2::basic_result<T, error, detail::throw_po
 
  public:
   using base::base;
+  /// Holds `errc::failed` ("no result"). It exists because Asio's `co_spawn`
+  /// default-constructs the value it reports beside an exception.
+  result() : base(boost::outcome_v2::failure(costrix::error{errc::failed, "no result"})) {}
 
   decltype(auto) operator*() & requires(!std::is_void_v<T>) { return this->value(); }
   decltype(auto) operator*() const& requires(!std::is_void_v<T>) { return this->value(); }

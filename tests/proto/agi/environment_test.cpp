@@ -9,6 +9,11 @@ using namespace costrix::proto::agi;
 using namespace std::string_literals;
 
 namespace {
+// The value of a feed() result, or nullopt for an error.
+std::optional<bool> val(const costrix::result<bool>& r) { return r ? std::optional<bool>{*r} : std::nullopt; }
+}  // namespace
+
+namespace {
 const std::string block =
     "agi_network: yes\n"
     "agi_network_script: ivr/main?lang=en&x=a%20b\n"
@@ -73,11 +78,11 @@ TEST_CASE("environment: a full block parses into every field", "[proto][agi][env
 
 TEST_CASE("environment: line by line, CRLF, empty values", "[proto][agi][environment]") {
   environment_parser p;
-  CHECK(p.feed("agi_request: x.agi\r") == false);
-  CHECK(p.feed("agi_accountcode:") == false);
-  CHECK(p.feed("agi_calleridname: ") == false);
-  CHECK(p.feed("agi_callerid:  two spaces") == false);
-  CHECK(p.feed("agi_context: a: b") == false);
+  CHECK(val(p.feed("agi_request: x.agi\r")) == false);
+  CHECK(val(p.feed("agi_accountcode:")) == false);
+  CHECK(val(p.feed("agi_calleridname: ")) == false);
+  CHECK(val(p.feed("agi_callerid:  two spaces")) == false);
+  CHECK(val(p.feed("agi_context: a: b")) == false);
   auto done = p.feed("\r");
   REQUIRE(done);
   CHECK(*done);
@@ -159,7 +164,7 @@ TEST_CASE("environment: limits", "[proto][agi][environment]") {
   }
   SECTION("custom limits, counted as lines arrive") {
     environment_parser p({.max_bytes = 20, .max_lines = 2});
-    CHECK(p.feed("agi_a: 123456789") == false);  // 17 bytes with '\n'
+    CHECK(val(p.feed("agi_a: 123456789")) == false);  // 17 bytes with '\n'
     auto r = p.feed("agi_b: 1");
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::limit_exceeded);

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -10,12 +11,19 @@ using namespace costrix::proto::agi;
 using namespace std::string_literals;
 
 namespace {
-// Feeds lines until the reply is complete; the reply must complete on the last line.
-result<reply> feed_all(reply_parser& p, const std::vector<std::string>& lines) {
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    auto done = p.feed(lines[i]);
+// The value of a feed() result, or nullopt for an error.
+std::optional<bool> val(const costrix::result<bool>& r) { return r ? std::optional<bool>{*r} : std::nullopt; }
+}  // namespace
+
+namespace {
+// Feeds lines until the reply is complete; the reply must complete on the last
+// line. The lines are literals, so the reply's views stay valid.
+result<reply> feed_all(reply_parser& p, std::initializer_list<std::string_view> lines) {
+  std::size_t i = 0;
+  for (auto line : lines) {
+    auto done = p.feed(line);
     if (!done) return fail(std::move(done).error());
-    if (*done != (i + 1 == lines.size())) return fail(errc::protocol, "completed on the wrong line");
+    if (*done != (++i == lines.size())) return fail(errc::protocol, "completed on the wrong line");
   }
   return p.get();
 }
@@ -241,8 +249,8 @@ TEST_CASE("reply: views point into the last line fed", "[proto][agi][reply]") {
   reply_parser p;
   std::string first = "100 result=0 Trying...";
   std::string last = "200 result=1 (v) endpos=3";
-  REQUIRE(p.feed(first) == false);
-  REQUIRE(p.feed(last) == true);
+  REQUIRE(val(p.feed(first)) == false);
+  REQUIRE(val(p.feed(last)) == true);
   const reply& r = p.get();
   auto inside = [&](std::string_view v) { return v.data() >= last.data() && v.data() + v.size() <= last.data() + last.size(); };
   CHECK(inside(r.result));
@@ -274,7 +282,7 @@ TEST_CASE("reply: incomplete replies on their own", "[proto][agi][reply]") {
 TEST_CASE("reply: usage limits", "[proto][agi][reply]") {
   SECTION("10,000 usage lines") {
     reply_parser p;
-    REQUIRE(p.feed("520-Invalid command syntax.  Proper usage follows:") == false);
+    REQUIRE(val(p.feed("520-Invalid command syntax.  Proper usage follows:")) == false);
     result<bool> r = false;
     int fed = 0;
     for (; fed < 10000; ++fed) {
@@ -289,17 +297,17 @@ TEST_CASE("reply: usage limits", "[proto][agi][reply]") {
   }
   SECTION("a huge usage line") {
     reply_parser p(100);
-    REQUIRE(p.feed("520-x") == false);
+    REQUIRE(val(p.feed("520-x")) == false);
     auto r = p.feed(std::string(101, 'u'));
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::limit_exceeded);
   }
   SECTION("exactly at the limit") {
     reply_parser p(9);
-    REQUIRE(p.feed("520-x") == false);
-    REQUIRE(p.feed("abcd") == false);
-    REQUIRE(p.feed("efgh") == false);
-    REQUIRE(p.feed("520 End of proper usage.") == true);
+    REQUIRE(val(p.feed("520-x")) == false);
+    REQUIRE(val(p.feed("abcd")) == false);
+    REQUIRE(val(p.feed("efgh")) == false);
+    REQUIRE(val(p.feed("520 End of proper usage.")) == true);
     CHECK(p.get().usage == "abcd\nefgh");
   }
   SECTION("huge lines elsewhere are parsed, not copied") {
