@@ -306,7 +306,7 @@ std::string agi_channel::respond(std::string_view name, const std::vector<std::s
     if (!need(2)) return usage(name);
     if (!speech_) return ok(0);
     if (auto key = take_key("0123456789*#"))
-      return fmt::format("200 result=1 (dtmf) endpos=0 results={}\n", *key);  // see res_agi.c
+      return fmt::format("200 result=1 (digit) endpos=0 digit={}\n", *key);
     return "200 result=1 (speech) endpos=0 results=1 score0=1000 text0=\"yes\" grammar0=yesno\n";
   }
   return "510 Invalid or unknown command\n";
