@@ -34,11 +34,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace costrix::proto::agi {
 
 template <class C>
-concept command = requires(const C& c, command_writer& w, const reply& r) {
+concept command = std::is_trivially_destructible_v<C> &&  // safe as a temporary in co_await (GCC 12)
+                  requires(const C& c, command_writer& w, const reply& r) {
   { C::name } -> std::convertible_to<std::string_view>;
   typename C::reply_type;
   c.encode(w);
