@@ -1,5 +1,7 @@
 #include <costrix/proto/agi/environment.hpp>
 
+#include "../printable.hpp"
+
 #include <array>
 #include <charconv>
 #include <optional>
@@ -91,15 +93,6 @@ std::string decode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
-std::string shown(std::string_view line) {
-  constexpr std::size_t max_shown = 80;
-  std::string s{line.substr(0, max_shown)};
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  if (line.size() > max_shown) s += "...";
-  return s;
-}
-
 }  // namespace
 
 std::optional<std::string_view> environment::param(std::string_view key) const {
@@ -123,21 +116,21 @@ result<bool> environment_parser::feed(std::string_view line) {
     return true;
   }
   if (line.find('\0') != std::string_view::npos)
-    return fail(errc::protocol, "AGI environment: NUL byte in line \"" + shown(line) + "\"");
+    return fail(errc::protocol, "AGI environment: NUL byte in line \"" + printable(line) + "\"");
   if (!line.starts_with("agi_"))
-    return fail(errc::protocol, "AGI environment: line does not start with agi_: \"" + shown(line) + "\"");
+    return fail(errc::protocol, "AGI environment: line does not start with agi_: \"" + printable(line) + "\"");
   auto colon = line.find(':');
   if (colon == std::string_view::npos)
-    return fail(errc::protocol, "AGI environment: no ':' in line \"" + shown(line) + "\"");
+    return fail(errc::protocol, "AGI environment: no ':' in line \"" + printable(line) + "\"");
   std::string_view key = line.substr(0, colon);
   std::string_view value = line.substr(colon + 1);
   if (value.starts_with(' ')) value.remove_prefix(1);
   std::string_view name = key.substr(4);
   if (name.empty())
-    return fail(errc::protocol, "AGI environment: empty key in line \"" + shown(line) + "\"");
+    return fail(errc::protocol, "AGI environment: empty key in line \"" + printable(line) + "\"");
   for (char c : name)
     if (!is_key_char(c))
-      return fail(errc::protocol, "AGI environment: bad character in key of line \"" + shown(line) + "\"");
+      return fail(errc::protocol, "AGI environment: bad character in key of line \"" + printable(line) + "\"");
 
   for (const auto& f : text_fields)
     if (f.key == name) {

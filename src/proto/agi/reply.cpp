@@ -1,5 +1,7 @@
 #include <costrix/proto/agi/reply.hpp>
 
+#include "../printable.hpp"
+
 #include <charconv>
 
 namespace costrix::proto::agi {
@@ -57,15 +59,6 @@ void take_endpos(std::string_view& rest, reply& r) noexcept {
   }
 }
 
-std::string shown(std::string_view line) {
-  constexpr std::size_t max_shown = 80;
-  std::string s{line.substr(0, max_shown)};
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  if (line.size() > max_shown) s += "...";
-  return s;
-}
-
 // `text` is what follows "NNN " and starts with "result=".
 result<void> parse_result(std::string_view text, reply& r) {
   text.remove_prefix(result_key.size());
@@ -76,7 +69,7 @@ result<void> parse_result(std::string_view text, reply& r) {
   if (rest.starts_with('(')) {
     auto close = data_end(rest);
     if (close == std::string_view::npos)
-      return fail(errc::protocol, "AGI reply: unterminated '(' in \"" + shown(text) + "\"");
+      return fail(errc::protocol, "AGI reply: unterminated '(' in \"" + printable(text) + "\"");
     r.data = rest.substr(1, close - 1);
     rest = trim(rest.substr(close + 1));
   }
@@ -120,7 +113,7 @@ result<bool> reply_parser::feed(std::string_view line) {
 
   if (line.empty()) return fail(errc::protocol, "AGI reply: empty line where a reply was expected");
   if (line.find('\0') != std::string_view::npos)
-    return fail(errc::protocol, "AGI reply: NUL byte in \"" + shown(line) + "\"");
+    return fail(errc::protocol, "AGI reply: NUL byte in \"" + printable(line) + "\"");
   if (line == "HANGUP") {
     reply_.hangup = true;
     return false;
@@ -128,7 +121,7 @@ result<bool> reply_parser::feed(std::string_view line) {
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
   if (line.size() < 3 || !digit(line[0]) || !digit(line[1]) || !digit(line[2]) ||
       (line.size() > 3 && line[3] != ' ' && line[3] != '-'))
-    return fail(errc::protocol, "AGI reply: not a reply line: \"" + shown(line) + "\"");
+    return fail(errc::protocol, "AGI reply: not a reply line: \"" + printable(line) + "\"");
   int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
   char sep = line.size() > 3 ? line[3] : ' ';
   std::string_view text = line.size() > 4 ? line.substr(4) : std::string_view{};
@@ -145,7 +138,7 @@ result<bool> reply_parser::feed(std::string_view line) {
   if (text.starts_with(result_key)) {
     if (auto r = parse_result(text, reply_); !r) return fail(std::move(r).error());
   } else if (code == 200) {
-    return fail(errc::protocol, "AGI reply: 200 without result=: \"" + shown(line) + "\"");
+    return fail(errc::protocol, "AGI reply: 200 without result=: \"" + printable(line) + "\"");
   } else {
     reply_.extra = text;
   }
@@ -157,7 +150,7 @@ result<reply> parse_reply_line(std::string_view line) {
   reply_parser p;
   auto done = p.feed(line);
   if (!done) return fail(std::move(done).error());
-  if (!*done) return fail(errc::protocol, "AGI reply: \"" + shown(line) + "\" is not a complete reply on its own");
+  if (!*done) return fail(errc::protocol, "AGI reply: \"" + printable(line) + "\" is not a complete reply on its own");
   return p.get();
 }
 
