@@ -1,5 +1,6 @@
 // The demo FastAGI server: serves the route "demo" with
-// ANSWER, GET VARIABLE CALLERID(num), STREAM FILE demo-thanks "12", SET VARIABLE RESULT ok, HANGUP.
+// ANSWER, GET VARIABLE CALLERID(num), STREAM FILE demo-thanks "12", SET VARIABLE RESULT ok, HANGUP,
+// and "park" (WAIT FOR DIGIT -1: an idle call, for memory measurements).
 //   fastagi_demo [--listen 127.0.0.1:4573] [--threads N]
 // SIGINT/SIGTERM stop it after the calls in flight have ended (5 s at most).
 #include <costrix/fastagi/server.hpp>
@@ -22,6 +23,8 @@ awaitable<void> demo(costrix::agi::session& s) {
   co_await s.hangup();
 }
 
+awaitable<void> park(costrix::agi::session& s) { co_await s.wait_for_digit(-1ms); }
+
 int main(int argc, char** argv) {
   costrix::fastagi::server_options options;
   costrix::runtime_options rt_options;
@@ -34,6 +37,7 @@ int main(int argc, char** argv) {
   costrix::runtime rt{rt_options};
   costrix::fastagi::server srv{rt, options};
   srv.route("demo", demo);
+  srv.route("park", park);
   if (auto r = srv.start(); !r) return std::fprintf(stderr, "fastagi_demo: %s\n", r.error().what().c_str()), 1;
   std::printf("fastagi_demo: serving agi://%s/demo on %u threads\n", options.listen.c_str(), rt.size());
   std::fflush(stdout);

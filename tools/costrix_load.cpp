@@ -1,140 +1,180 @@
-// costrix-load: plays Asterisk's side of FastAGI against a server, many calls at once.
-//   costrix-load [--target 127.0.0.1:4573] [--calls 1000] [--concurrency 100]
-//                [--threads 1] [--script demo] [--show 1]
-// --show N prints the whole conversation of the first N calls.
+// costrix-load: plays Asterisk's side of FastAGI against any FastAGI server.
+// `costrix-load --help` lists the options; docs/simulator.md explains them.
 #include <costrix/io/listener.hpp>
-#include <costrix/io/runtime.hpp>
-#include <costrix/sim/agi_caller.hpp>
+#include <costrix/sim/load.hpp>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/use_future.hpp>
 
-#include <sys/resource.h>
-
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
+#include <iostream>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <unistd.h>
 
-using costrix::awaitable;
+using namespace std::chrono_literals;
 
 namespace {
 
-struct settings {
-  std::string target = "127.0.0.1:4573";
-  std::string script = "demo";
-  std::size_t calls = 1000;
-  std::size_t concurrency = 100;
-  unsigned threads = 1;
+constexpr const char* usage = R"(usage: costrix-load [options]
+  --target ADDR:PORT      FastAGI server (default 127.0.0.1:4573)
+  --script PATH?QUERY     agi_network_script of every call (default demo)
+  --arg VALUE             an agi_arg_N (repeat for more)
+  --calls N               stop after N calls (default 1000; 0 = no limit)
+  --duration SECONDS      stop starting calls after this long
+  --concurrency N         calls in progress at most (default 100)
+  --rate CPS              open loop: start CPS calls per second (default: closed loop)
+  --threads N             generator threads (default 1)
+  --think MS              wait before every reply
+  --delay NAME=MS         wait before replying to command NAME ("STREAM FILE=500"; NAME * = all)
+  --reply NAME=TEXT       answer command NAME with TEXT ("GET DATA=200 result=1234")
+  --hangup-on NAME        the caller hangs up during command NAME
+  --dtmf KEYS             keys each caller presses, in order
+  --stall-timeout MS      a server silent this long fails the call (default 10000)
+  --park                  hold every call at its first command; print "parked N" when all
+                          are held, then wait for standard input to close
+  --show N                first play N calls one by one and print their conversation
+  --json FILE             also write the results as JSON to FILE (- for standard output)
+  --quiet                 no progress line
+)";
+
+struct cli {
+  costrix::sim::load_options load;
   std::size_t show = 0;
+  std::string json;
+  bool quiet = false;
 };
 
-struct totals {
-  std::mutex mutex;
-  std::size_t ok = 0;
-  std::size_t commands = 0;
-  std::map<std::string, std::size_t> errors;  // by kind
-};
-
-void print_call(std::size_t n, const costrix::sim::call_report& r) {
-  std::printf("call %zu:\n", n + 1);
-  for (const auto& ex : r.exchanges) {
-    std::string reply = ex.reply;
-    while (!reply.empty() && reply.back() == '\n') reply.pop_back();
-    for (auto& c : reply)
-      if (c == '\n') c = '|';
-    std::printf("  -> %-40s <- %s\n", ex.command.c_str(), reply.c_str());
-  }
-  for (const auto& [k, v] : r.variables) std::printf("  variable %s=%s\n", k.c_str(), v.c_str());
+bool split_rule(std::string_view text, std::string& name, std::string& value) {
+  auto eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0) return false;
+  name = std::string(text.substr(0, eq));
+  value = std::string(text.substr(eq + 1));
+  return true;
 }
 
-awaitable<void> worker(const settings& s, boost::asio::ip::tcp::endpoint ep, std::atomic<std::size_t>& next,
-                       totals& t) {
-  for (;;) {
-    std::size_t n = next.fetch_add(1);
-    if (n >= s.calls) co_return;
-    costrix::sim::agi_call call;
-    call.script = s.script;
-    call.callerid = std::to_string(5550000 + n % 10000);
-    call.uniqueid = "1700000000." + std::to_string(n);
-    call.channel = "PJSIP/sim-" + std::to_string(n);
-    auto r = co_await costrix::sim::call_fastagi(ep, std::move(call));
-    std::lock_guard lock(t.mutex);
+bool parse(int argc, char** argv, cli& c) {
+  auto& o = c.load;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view flag = argv[i];
+    if (flag == "--park") { o.park = true; continue; }
+    if (flag == "--quiet") { c.quiet = true; continue; }
+    if (i + 1 >= argc) return false;
+    std::string v = argv[++i];
+    std::string name, value;
+    if (flag == "--target") o.target = v;
+    else if (flag == "--script") o.call.script = v;
+    else if (flag == "--arg") o.call.args.push_back(v);
+    else if (flag == "--calls") o.calls = std::strtoull(v.c_str(), nullptr, 10);
+    else if (flag == "--duration") o.duration = std::chrono::milliseconds(static_cast<long>(std::atof(v.c_str()) * 1000));
+    else if (flag == "--concurrency") o.concurrency = std::strtoull(v.c_str(), nullptr, 10);
+    else if (flag == "--rate") o.rate = std::atof(v.c_str());
+    else if (flag == "--threads") o.threads = static_cast<unsigned>(std::atoi(v.c_str()));
+    else if (flag == "--think") o.call.think_time = std::chrono::milliseconds(std::atol(v.c_str()));
+    else if (flag == "--dtmf") o.call.dtmf = v;
+    else if (flag == "--stall-timeout") o.stall_timeout = std::chrono::milliseconds(std::atol(v.c_str()));
+    else if (flag == "--hangup-on") o.call.rules[v].hangup = true;
+    else if (flag == "--delay" && split_rule(v, name, value)) o.call.rules[name].delay = std::chrono::milliseconds(std::atol(value.c_str()));
+    else if (flag == "--reply" && split_rule(v, name, value)) o.call.rules[name].reply = value;
+    else if (flag == "--show") c.show = std::strtoull(v.c_str(), nullptr, 10);
+    else if (flag == "--json") c.json = v;
+    else return false;
+  }
+  return o.threads > 0;
+}
+
+void show_calls(const cli& c) {
+  auto ep = costrix::io::parse_endpoint(c.load.target);
+  if (!ep) return;
+  boost::asio::io_context ctx;
+  for (std::size_t n = 0; n < c.show; ++n) {
+    auto call = c.load.call;
+    auto f = boost::asio::co_spawn(ctx, costrix::sim::call_fastagi(*ep, std::move(call)), boost::asio::use_future);
+    ctx.restart();
+    ctx.run();
+    auto r = f.get();
+    std::printf("call %zu:\n", n + 1);
     if (!r) {
-      ++t.errors[r.error().what()];
+      std::printf("  error: %s\n", r.error().what().c_str());
       continue;
     }
-    if (n < s.show) print_call(n, *r);
-    std::size_t rejected = 0;
-    for (const auto& ex : r->exchanges)
-      if (ex.reply.starts_with("510") || ex.reply.starts_with("520")) ++rejected;
-    t.commands += r->exchanges.size();
-    if (rejected) t.errors["commands Asterisk would reject"] += rejected;
-    else if (r->exchanges.empty()) ++t.errors["server closed without a command"];
-    else ++t.ok;
+    for (const auto& ex : r->exchanges) {
+      std::string reply = ex.reply;
+      while (!reply.empty() && reply.back() == '\n') reply.pop_back();
+      for (auto& ch : reply)
+        if (ch == '\n') ch = '|';
+      std::printf("  -> %-40s <- %s\n", ex.command.c_str(), reply.c_str());
+    }
+    for (const auto& [k, v] : r->variables) std::printf("  variable %s=%s\n", k.c_str(), v.c_str());
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  settings s;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string_view flag = argv[i];
-    const char* v = argv[i + 1];
-    if (flag == "--target") s.target = v;
-    else if (flag == "--calls") s.calls = std::strtoull(v, nullptr, 10);
-    else if (flag == "--concurrency") s.concurrency = std::strtoull(v, nullptr, 10);
-    else if (flag == "--threads") s.threads = static_cast<unsigned>(std::atoi(v));
-    else if (flag == "--script") s.script = v;
-    else if (flag == "--show") s.show = std::strtoull(v, nullptr, 10);
-    else {
-      std::fprintf(stderr, "usage: costrix-load [--target ADDR:PORT] [--calls N] [--concurrency N] "
-                           "[--threads N] [--script PATH?QUERY] [--show N]\n");
-      return 2;
+  cli c;
+  if (!parse(argc, argv, c)) {
+    std::fputs(usage, stderr);
+    return 2;
+  }
+  if (c.show) show_calls(c);
+  if (c.load.park) {
+    c.load.on_parked = [](std::size_t n) {
+      std::printf("parked %zu\n", n);
+      std::fflush(stdout);
+      std::string ignored;
+      while (std::getline(std::cin, ignored)) {
+      }
+    };
+  }
+
+  // A progress line on a terminal, once a second.
+  costrix::sim::load_progress progress;
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread display;
+  if (!c.quiet && ::isatty(2)) {
+    display = std::thread([&] {
+      auto start = std::chrono::steady_clock::now();
+      std::unique_lock lock(m);
+      while (!cv.wait_for(lock, 1s, [&] { return done; })) {
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        auto ok = progress.ok.load(), failed = progress.failed.load();
+        std::fprintf(stderr, "\r%6.0f s  calls %llu ok, %llu failed  %7.0f calls/s  in progress %llu   ", s,
+                     static_cast<unsigned long long>(ok), static_cast<unsigned long long>(failed), ok / s,
+                     static_cast<unsigned long long>(progress.started.load() - ok - failed));
+      }
+      std::fprintf(stderr, "\n");
+    });
+  }
+  auto report = costrix::sim::run_load(c.load, &progress);
+  if (display.joinable()) {
+    {
+      std::lock_guard lock(m);
+      done = true;
+    }
+    cv.notify_one();
+    display.join();
+  }
+
+  std::string mode = "closed loop";
+  if (c.load.rate > 0) mode = "open loop at " + std::to_string(static_cast<long>(c.load.rate)) + " calls/s";
+  std::printf("costrix-load: agi://%s/%s, %s, %u threads\n%s", c.load.target.c_str(), c.load.call.script.c_str(),
+              mode.c_str(), c.load.threads, report.text().c_str());
+  if (!c.json.empty()) {
+    if (c.json == "-") {
+      std::printf("%s\n", report.json().c_str());
+    } else if (FILE* f = std::fopen(c.json.c_str(), "w")) {
+      std::fprintf(f, "%s\n", report.json().c_str());
+      std::fclose(f);
     }
   }
-  auto ep = costrix::io::parse_endpoint(s.target);
-  if (!ep) return std::fprintf(stderr, "costrix-load: %s\n", ep.error().what().c_str()), 2;
-
-  // Each call holds one descriptor; stay under the open-file limit.
-  rlimit lim{};
-  getrlimit(RLIMIT_NOFILE, &lim);
-  if (lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &lim);
-  }
-  std::size_t cap = lim.rlim_cur > 64 ? lim.rlim_cur - 64 : 1;
-  if (s.concurrency > cap) {
-    std::fprintf(stderr, "costrix-load: concurrency %zu lowered to %zu (open-file limit %llu)\n", s.concurrency,
-                 cap, static_cast<unsigned long long>(lim.rlim_cur));
-    s.concurrency = cap;
-  }
-
-  costrix::runtime rt{{.threads = s.threads}};
-  std::atomic<std::size_t> next{0};
-  std::atomic<std::size_t> running{s.concurrency};
-  totals t;
-  auto start = std::chrono::steady_clock::now();
-  for (std::size_t w = 0; w < s.concurrency; ++w) {
-    boost::asio::co_spawn(rt.executor(static_cast<unsigned>(w % rt.size())), worker(s, *ep, next, t),
-                          [&](std::exception_ptr) {
-                            if (--running == 0) rt.stop();
-                          });
-  }
-  rt.run();
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-  std::size_t failed = 0;
-  for (const auto& [kind, n] : t.errors) failed += n;
-  std::printf("costrix-load: %zu calls to agi://%s/%s, concurrency %zu: %zu ok, %zu errors, %zu commands, "
-              "%.2f s (%.0f calls/s)\n",
-              s.calls, s.target.c_str(), s.script.c_str(), s.concurrency, t.ok, failed, t.commands, seconds,
-              seconds > 0 ? static_cast<double>(t.ok) / seconds : 0.0);
-  for (const auto& [kind, n] : t.errors) std::printf("  error: %zu x %s\n", n, kind.c_str());
-  return failed == 0 ? 0 : 1;
+  return report.failed == 0 && report.ok > 0 ? 0 : 1;
 }

@@ -25,6 +25,7 @@ awaitable<result<void>> session::start() {
   }
   deadline_.disarm();
   env_ = std::move(parser.get());
+  reader_.buffer().shrink();  // the environment may have grown it; replies are short
   co_return ok();
 }
 

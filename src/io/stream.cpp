@@ -74,7 +74,10 @@ awaitable<result<std::string_view>> line_reader::read_line() {
     auto [ec, n] = co_await stream_.read_some(asio::buffer(space.data(), space.size()));
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return fail(errc::cancelled);
-      if (ec == asio::error::eof) co_return fail(errc::disconnected, "connection closed by peer");
+      if (ec == asio::error::eof) {
+        eof_ = true;
+        co_return fail(errc::disconnected, "connection closed by peer");
+      }
       co_return fail(errc::disconnected, ec.message());
     }
     buffer_.commit(n);

@@ -4,6 +4,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <costrix/io/deadline.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
@@ -88,7 +90,11 @@ constexpr std::array<std::string_view, 10> known_apps{"Wait",     "Set",  "Playb
 
 }  // namespace
 
-agi_channel::agi_channel(agi_call call) : call_(std::move(call)) {}
+namespace {
+const command_rule no_rule{};
+}
+
+agi_channel::agi_channel(agi_call call) : call_(std::move(call)), last_rule_(&no_rule) {}
 
 std::string agi_channel::environment() const {
   std::string env = fmt::format(
@@ -126,7 +132,13 @@ std::string agi_channel::reply(std::string_view line) {
   auto args = proto::agi::split_command_line(line);
   std::size_t words = 0;
   auto name = match(args, words);
+  last_ = "unknown";
+  last_rule_ = &no_rule;
   if (!name) return "510 Invalid or unknown command\n";
+  last_ = *name;
+  auto rule = call_.rules.find(*name);
+  if (rule == call_.rules.end()) rule = call_.rules.find("*");
+  if (rule != call_.rules.end()) last_rule_ = &rule->second;
   args.erase(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(words));
 
   std::string prefix;
@@ -137,9 +149,9 @@ std::string agi_channel::reply(std::string_view line) {
   std::size_t index = commands_++;
   if (hung_up_ && !allowed_dead(*name))
     return prefix + "511 Command Not Permitted on a dead channel or intercepted channel\n";
-  if (auto it = call_.replies.find(*name); it != call_.replies.end()) return prefix + it->second + "\n";
+  if (last_rule_->reply) return prefix + *last_rule_->reply + "\n";
 
-  if (call_.hangup_during && *call_.hangup_during == index) {
+  if ((call_.hangup_during && *call_.hangup_during == index) || last_rule_->hangup) {
     hung_up_ = true;
     // The command in progress ends as Asterisk ends it when the caller goes.
     if (*name == "STREAM FILE" || *name == "CONTROL STREAM FILE" || *name == "GET OPTION")
@@ -312,37 +324,57 @@ std::string agi_channel::respond(std::string_view name, const std::vector<std::s
   return "510 Invalid or unknown command\n";
 }
 
-awaitable<result<call_report>> play(io::stream& s, agi_call call) {
+awaitable<result<call_report>> play(io::stream& s, agi_call call, play_options options) {
+  using clock = std::chrono::steady_clock;
   agi_channel channel{std::move(call)};
   call_report report;
+  io::deadline stall{s};
+  asio::steady_timer pause{s.get_executor()};
   std::string out = channel.environment();
   if (auto ec = co_await s.write(asio::buffer(out))) co_return fail(errc::disconnected, ec.message());
+  auto written = clock::now();
   io::line_reader reader{s, 64 * 1024};
   for (;;) {
+    stall.arm(options.stall_timeout);
     auto line = co_await reader.read_line();
+    stall.disarm();
     if (!line) {
-      if (line.error() == errc::disconnected) break;  // the script ended the call
+      if (reader.at_eof()) break;  // the script ended the call
+      if (line.error() == errc::cancelled && stall.expired())
+        co_return fail(errc::timeout, "the server sent nothing for " + std::to_string(options.stall_timeout.count()) + " ms");
       co_return fail(std::move(line).error());
     }
-    exchange ex{std::string(*line), channel.reply(*line)};
-    if (auto ec = co_await s.write(asio::buffer(ex.reply))) {
-      report.exchanges.push_back(std::move(ex));
-      break;  // the script closed while we answered
+    auto arrived = clock::now();
+    std::string reply = channel.reply(*line);
+    report.timings.push_back({channel.last_command(), arrived - written});
+    if (reply.starts_with("510") || reply.starts_with("520")) ++report.rejected;
+    if (options.keep_exchanges) report.exchanges.push_back({std::string(*line), reply});
+    const command_rule& rule = channel.last_rule();
+    if (rule.hold) {
+      if (options.on_hold) options.on_hold();
+      auto end = co_await reader.read_line();  // parked until the server closes
+      (void)end;
+      break;
     }
-    report.exchanges.push_back(std::move(ex));
+    if (auto wait = rule.delay + channel.think_time(); wait.count() > 0) {
+      pause.expires_after(wait);
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    if (auto ec = co_await s.write(asio::buffer(reply))) break;  // the script closed while we answered
+    written = clock::now();
   }
   report.hung_up = channel.hung_up();
   report.variables = channel.variables();
   co_return report;
 }
 
-awaitable<result<call_report>> call_fastagi(asio::ip::tcp::endpoint server, agi_call call) {
+awaitable<result<call_report>> call_fastagi(asio::ip::tcp::endpoint server, agi_call call, play_options options) {
   auto ex = co_await asio::this_coro::executor;
   asio::ip::tcp::socket socket{ex};
   auto [ec] = co_await socket.async_connect(server, asio::as_tuple(asio::use_awaitable));
-  if (ec) co_return fail(errc::disconnected, "connect to FastAGI server: " + ec.message());
+  if (ec) co_return fail(errc::disconnected, "connect: " + ec.message());
   io::tcp_stream stream{std::move(socket)};
-  co_return co_await play(stream, std::move(call));
+  co_return co_await play(stream, std::move(call), std::move(options));
 }
 
 }  // namespace costrix::sim

@@ -79,10 +79,13 @@ class line_reader {
   awaitable<result<std::string_view>> read_line();
 
   line_buffer& buffer() noexcept { return buffer_; }
+  /// The peer closed the stream cleanly (the last read_line() ended at EOF).
+  bool at_eof() const noexcept { return eof_; }
 
  private:
   stream& stream_;
   line_buffer buffer_;
+  bool eof_ = false;
 };
 
 }  // namespace costrix::io

@@ -4,8 +4,11 @@
 #include <costrix/io/stream.hpp>
 #include <costrix/result.hpp>
 
+#include <functional>
+
 #include <boost/asio/ip/tcp.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -17,7 +20,16 @@
 
 namespace costrix::sim {
 
+/// How the simulated Asterisk treats one command (by name, e.g. "STREAM FILE").
+struct command_rule {
+  std::optional<std::string> reply;   ///< reply text (no final newline) instead of the simulated one
+  std::chrono::milliseconds delay{0};  ///< wait before replying (a prompt playing, a slow PBX)
+  bool hangup = false;                 ///< the caller hangs up during this command
+  bool hold = false;                   ///< never reply: the call stays parked until the server closes
+};
+
 /// One simulated call: what Asterisk tells the script, and how the caller behaves.
+/// Build it as a named variable, not as a temporary inside `co_await` (GCC 12: docs/errors.md).
 struct agi_call {
   std::string script = "demo";  ///< agi_network_script: "path?query" as in agi://host/path?query
   std::vector<std::string> args;  ///< agi_arg_1 ... agi_arg_N
@@ -35,10 +47,18 @@ struct agi_call {
   /// The caller hangs up during this command (0 = the first): its reply is the
   /// hangup form, then `HANGUP` comes before the next reply, as Asterisk does.
   std::optional<std::size_t> hangup_during;
-  /// Replies given instead of the simulated ones: command name ("STREAM FILE",
-  /// case-insensitive) to the reply text without the final newline.
-  std::map<std::string, std::string, std::less<>> replies;
-  std::int64_t file_samples = 44160;  ///< endpos of a sound file played to its end
+  /// Per-command behaviour, by Asterisk's command name ("STREAM FILE"); the
+  /// rule "*" applies to every command without a rule of its own.
+  std::map<std::string, command_rule, std::less<>> rules;
+  std::chrono::milliseconds think_time{0};  ///< wait before every reply
+  std::int64_t file_samples = 44160;        ///< endpos of a sound file played to its end
+};
+
+/// How long the server took to send one command, counted from the moment the
+/// previous reply (or the environment) was written.
+struct command_timing {
+  std::string_view name;  ///< Asterisk's name for the command ("STREAM FILE"; "unknown" for a 510)
+  std::chrono::nanoseconds latency{0};
 };
 
 /// What was said, one command and its reply at a time.
@@ -48,7 +68,9 @@ struct exchange {
 };
 
 struct call_report {
-  std::vector<exchange> exchanges;
+  std::vector<exchange> exchanges;  ///< empty unless play_options::keep_exchanges
+  std::vector<command_timing> timings;
+  std::size_t rejected = 0;  ///< commands Asterisk would answer with 510 or 520
   bool hung_up = false;  ///< the caller hung up (hangup_during, or the script's HANGUP)
   std::map<std::string, std::string, std::less<>> variables;  ///< channel variables at the end
 };
@@ -67,6 +89,11 @@ class agi_channel {
   std::string reply(std::string_view command_line);
 
   bool hung_up() const noexcept { return hung_up_; }
+  /// The name of the last command replied to ("unknown" if Asterisk would not know it).
+  std::string_view last_command() const noexcept { return last_; }
+  /// What the rules say about the last command (a default rule when none).
+  const command_rule& last_rule() const noexcept { return *last_rule_; }
+  std::chrono::milliseconds think_time() const noexcept { return call_.think_time; }
   std::size_t commands() const noexcept { return commands_; }
   const std::map<std::string, std::string, std::less<>>& variables() const noexcept { return call_.variables; }
 
@@ -76,6 +103,8 @@ class agi_channel {
   std::string variable(std::string_view name) const;
 
   agi_call call_;
+  std::string_view last_ = "unknown";
+  const command_rule* last_rule_;
   std::map<std::string, std::string, std::less<>> database_;
   std::size_t commands_ = 0;
   bool answered_ = false;
@@ -84,11 +113,18 @@ class agi_channel {
   bool speech_ = false;
 };
 
+struct play_options {
+  bool keep_exchanges = true;                ///< record every command and reply text
+  std::chrono::milliseconds stall_timeout{0};  ///< a server silent this long: errc::timeout; 0 = wait
+  std::function<void()> on_hold;             ///< called when a `hold` rule parks the call
+};
+
 /// Plays `call` over a connected stream until the script closes it: writes
 /// the environment, answers every command line.
-awaitable<result<call_report>> play(io::stream& s, agi_call call);
+awaitable<result<call_report>> play(io::stream& s, agi_call call, play_options options = {});
 
 /// Connects to a FastAGI server as Asterisk's AGI(agi://...) does and plays `call`.
-awaitable<result<call_report>> call_fastagi(boost::asio::ip::tcp::endpoint server, agi_call call);
+awaitable<result<call_report>> call_fastagi(boost::asio::ip::tcp::endpoint server, agi_call call,
+                                            play_options options = {});
 
 }  // namespace costrix::sim

@@ -1,0 +1,329 @@
+// Micro-benchmarks of the sans-I/O AGI codec: environment parse, reply parse +
+// decode, command encoding and line splitting.
+//
+// Every benchmark reports bytes/s, items/s and `allocs_per_item`: heap
+// allocations made during the timed loop (global operator new is replaced below
+// with a plain counter; the benchmarks are single-threaded) divided by the
+// items processed. Each benchmark runs one untimed warm-up round first, so
+// buffers that keep their capacity (reply usage, encode target, line buffer)
+// are warm, as they are on a live connection.
+//
+// The sample bytes are from tests/data/transcripts/fastagi-basic.json (Asterisk
+// 22.10.1), hard-coded here; the SPEECH RECOGNIZE reply is in the form the
+// Asterisk simulator and tests use (the transcript has no speech engine).
+
+#include <costrix/io/line_buffer.hpp>
+#include <costrix/proto/agi/commands.hpp>
+#include <costrix/proto/agi/environment.hpp>
+#include <costrix/proto/agi/reply.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ---------------------------------------------------------------------------
+// Allocation counter: every global operator new form counts one allocation.
+
+namespace {
+std::size_t g_allocs = 0;  // plain counter: single-threaded benchmarks
+
+void* counted_alloc(std::size_t n) {
+  ++g_allocs;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc{};
+}
+void* counted_alloc(std::size_t n, std::align_val_t al) {
+  ++g_allocs;
+  auto a = static_cast<std::size_t>(al);
+  if (a < sizeof(void*)) a = sizeof(void*);
+  std::size_t size = (n + a - 1) / a * a;  // aligned_alloc wants a multiple of the alignment
+  if (void* p = std::aligned_alloc(a, size ? size : a)) return p;
+  throw std::bad_alloc{};
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc(n); }
+void* operator new[](std::size_t n) { return counted_alloc(n); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, a); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, a); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try { return counted_alloc(n); } catch (...) { return nullptr; }
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  try { return counted_alloc(n); } catch (...) { return nullptr; }
+}
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  try { return counted_alloc(n, a); } catch (...) { return nullptr; }
+}
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  try { return counted_alloc(n, a); } catch (...) { return nullptr; }
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+
+namespace {
+
+namespace agi = costrix::proto::agi;
+using namespace std::chrono_literals;
+
+/// Sets bytes/s, items/s and allocs_per_item once the timed loop is over.
+/// `allocs` is the number of allocations made inside the loop.
+void report(benchmark::State& state, std::size_t allocs, std::int64_t items_per_iter, std::int64_t bytes_per_iter) {
+  const std::int64_t items = state.iterations() * items_per_iter;
+  state.SetItemsProcessed(items);
+  state.SetBytesProcessed(state.iterations() * bytes_per_iter);
+  state.counters["allocs_per_item"] = items ? static_cast<double>(allocs) / static_cast<double>(items) : 0.0;
+}
+
+/// Splits "a\nb\n" into {"a", "b"} (views into `bytes`).
+std::vector<std::string_view> split_lines(std::string_view bytes) {
+  std::vector<std::string_view> lines;
+  while (!bytes.empty()) {
+    auto nl = bytes.find('\n');
+    if (nl == std::string_view::npos) nl = bytes.size();
+    lines.push_back(bytes.substr(0, nl));
+    bytes.remove_prefix(nl == bytes.size() ? nl : nl + 1);
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------
+// Sample bytes (fastagi-basic.json).
+
+constexpr std::string_view env_block =
+    "agi_network: yes\n"
+    "agi_network_script: basic?x=1&y=two%20words&y=3\n"
+    "agi_request: agi://127.0.0.1:4573/basic?x=1&y=two%20words&y=3\n"
+    "agi_channel: Local/s@agi-test-00000002;2\n"
+    "agi_language: en\n"
+    "agi_type: Local\n"
+    "agi_uniqueid: 1795416141.5\n"
+    "agi_version: 22.10.1\n"
+    "agi_callerid: 5551234\n"
+    "agi_calleridname: Cap Ture\n"
+    "agi_callingpres: 0\n"
+    "agi_callingani2: 0\n"
+    "agi_callington: 0\n"
+    "agi_callingtns: 0\n"
+    "agi_dnid: unknown\n"
+    "agi_rdnis: unknown\n"
+    "agi_context: agi-test\n"
+    "agi_extension: s\n"
+    "agi_priority: 2\n"
+    "agi_enhanced: 0.0\n"
+    "agi_accountcode: \n"
+    "agi_threadid: 139897211934400\n"
+    "agi_arg_1: arg1\n"
+    "agi_arg_2: arg 2\n"
+    "\n";
+
+constexpr std::string_view usage_520 =
+    "520-Invalid command syntax.  Proper usage follows:\n"
+    "Send the given file, allowing playback to be interrupted by the given digits, if any. Returns "
+    "<literal>0</literal> if playback completes without a digit being pressed, or the ASCII numerical value "
+    "of the digit if one was pressed, or <literal>-1</literal> on error or if the channel was disconnected. If "
+    "musiconhold is playing before calling stream file it will be automatically stopped and will not be "
+    "restarted after completion.\n"
+    "It sets the following channel variables upon completion:\n"
+    "<variable>PLAYBACKSTATUS</variable>: The status of the playback attempt as a text string.\n"
+    "    <value>SUCCESS</value>\n"
+    "    <value>FAILED</value>\n"
+    "520 End of proper usage.\n";
+
+// ---------------------------------------------------------------------------
+// Environment.
+
+void BM_env_parse_block(benchmark::State& state) {
+  benchmark::DoNotOptimize(agi::parse_environment(env_block));  // warm-up
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    auto env = agi::parse_environment(env_block);
+    if (!env) state.SkipWithError("parse_environment failed");
+    benchmark::DoNotOptimize(env);
+  }
+  report(state, g_allocs - before, 1, env_block.size());
+}
+BENCHMARK(BM_env_parse_block);
+
+void BM_env_parse_lines(benchmark::State& state) {
+  const auto lines = split_lines(env_block);  // as the reader hands them out: no '\n'
+  auto run = [&] {
+    agi::environment_parser p;
+    bool done = false;
+    for (auto line : lines) {
+      auto r = p.feed(line);
+      if (!r) return false;
+      done = *r;
+    }
+    benchmark::DoNotOptimize(p.get());
+    return done;
+  };
+  run();
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    if (!run()) state.SkipWithError("environment_parser did not complete");
+  }
+  report(state, g_allocs - before, 1, env_block.size());
+}
+BENCHMARK(BM_env_parse_lines);
+
+// ---------------------------------------------------------------------------
+// Replies: feed the lines of one reply to a reply_parser (reused, as on a
+// connection), then decode<Cmd>. One item = one reply. `expect_ok` says
+// whether decode should succeed (510/520/HANGUP/writefile are errors by design).
+
+template <class Cmd>
+void BM_reply(benchmark::State& state, Cmd, std::string_view bytes, bool expect_ok) {
+  const auto lines = split_lines(bytes);
+  agi::reply_parser p;
+  auto run = [&] {
+    for (auto line : lines) {
+      auto r = p.feed(line);
+      if (!r) return false;
+      if (*r) {
+        auto v = agi::decode<Cmd>(p.get());
+        benchmark::DoNotOptimize(v);
+        return static_cast<bool>(v) == expect_ok;
+      }
+    }
+    return false;  // reply not complete
+  };
+  if (!run()) {
+    state.SkipWithError("unexpected parse/decode outcome");
+    for (auto _ : state) {}
+    return;
+  }
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(run());
+  }
+  report(state, g_allocs - before, 1, bytes.size());
+}
+
+BENCHMARK_CAPTURE(BM_reply, answer_ok, agi::answer{}, "200 result=0\n", true);
+BENCHMARK_CAPTURE(BM_reply, get_variable_value, agi::get_variable{},
+                  "200 result=1 (value with spaces and \"quotes\")\n", true);
+BENCHMARK_CAPTURE(BM_reply, stream_file_endpos, agi::stream_file{}, "200 result=0 endpos=44160\n", true);
+BENCHMARK_CAPTURE(BM_reply, get_data_timeout, agi::get_data{}, "200 result= (timeout)\n", true);
+BENCHMARK_CAPTURE(BM_reply, record_file_timeout, agi::record_file{}, "200 result=0 (timeout) endpos=0\n", true);
+BENCHMARK_CAPTURE(BM_reply, record_file_writefile, agi::record_file{}, "200 result=-1 (writefile)\n", false);
+BENCHMARK_CAPTURE(BM_reply, gosub_trying, agi::gosub{}, "100 result=0 Trying...\n200 result=0 Gosub complete\n",
+                  true);
+BENCHMARK_CAPTURE(BM_reply, raw_510, agi::raw{}, "510 Invalid or unknown command\n", false);
+BENCHMARK_CAPTURE(BM_reply, stream_file_520_usage, agi::stream_file{}, usage_520, false);
+BENCHMARK_CAPTURE(BM_reply, noop_hangup, agi::noop{}, "HANGUP\n200 result=0\n", false);
+BENCHMARK_CAPTURE(BM_reply, speech_recognize, agi::speech_recognize{},
+                  "200 result=1 (speech) endpos=1200 results=1 score0=900 text0=\"yes\" grammar0=yesno\n", true);
+
+// ---------------------------------------------------------------------------
+// Encoding into a reused std::string (cleared each iteration, capacity kept).
+// One item = one command line.
+
+template <class Cmd>
+void BM_encode(benchmark::State& state, Cmd cmd) {
+  std::string out;
+  if (!agi::encode(cmd, out)) {  // warm-up: gives `out` its capacity
+    state.SkipWithError("encode failed");
+    for (auto _ : state) {}
+    return;
+  }
+  const std::int64_t bytes = static_cast<std::int64_t>(out.size());
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    out.clear();
+    auto r = agi::encode(cmd, out);
+    benchmark::DoNotOptimize(r);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  report(state, g_allocs - before, 1, bytes);
+}
+
+BENCHMARK_CAPTURE(BM_encode, answer, agi::answer{});
+BENCHMARK_CAPTURE(BM_encode, stream_file, agi::stream_file{"demo-thanks", "12"});
+BENCHMARK_CAPTURE(BM_encode, set_variable_quoted, agi::set_variable{"FOO", "value with spaces and \"quotes\""});
+BENCHMARK_CAPTURE(BM_encode, get_data, agi::get_data{"beep", 100ms, 2});
+BENCHMARK_CAPTURE(BM_encode, record_file,
+                  agi::record_file{"/tmp/capture/rec2", "wav", "#", 500ms, std::nullopt, true, 1s});
+BENCHMARK_CAPTURE(BM_encode, exec_set, agi::exec{"Set", "X=1,2"});
+
+// ---------------------------------------------------------------------------
+// Line splitting: a chunk of every reply in the transcript, read into a
+// line_buffer through prepare()/commit() (memcpy standing in for recv) and
+// taken out with next_line(). One item = one line.
+
+std::string reply_chunk() {
+  std::string s;
+  for (int i = 0; i < 4; ++i) {
+    s += "200 result=0\n200 result=6\n200 result=-1\n200 result=1\n";
+    s += "200 result=1 (value with spaces and \"quotes\")\n200 result=1 (Local/s@agi-test-00000002;2)\n";
+    s += "200 result=1 ()\n200 result=1 (v 1)\n200 result=-2\n";
+    s += "200 result=0 endpos=44160\n200 result=-1 endpos=0\n200 result=0 endpos=-1\n";
+    s += "200 result= (timeout)\n200 result=0 (timeout) endpos=0\n200 result=-1 (writefile)\n";
+    s += "200 result=-1 (hangup)\n100 result=0 Trying...\n200 result=0 Gosub complete\n";
+    s += "510 Invalid or unknown command\nHANGUP\n200 result=0\n";
+  }
+  s += usage_520;
+  return s;
+}
+
+void BM_line_buffer_split(benchmark::State& state) {
+  const std::string chunk = reply_chunk();
+  std::int64_t lines_per_chunk = 0;
+  for (char c : chunk) lines_per_chunk += c == '\n';
+
+  costrix::io::line_buffer buf;
+  auto run = [&] {
+    std::int64_t n = 0;
+    std::string_view rest = chunk;
+    while (!rest.empty()) {
+      auto space = buf.prepare();
+      const std::size_t k = std::min(space.size(), rest.size());
+      std::memcpy(space.data(), rest.data(), k);
+      buf.commit(k);
+      rest.remove_prefix(k);
+      for (;;) {
+        auto line = buf.next_line();
+        if (!line || !*line) break;
+        benchmark::DoNotOptimize(**line);
+        ++n;
+      }
+    }
+    return n;
+  };
+  if (run() != lines_per_chunk) {
+    state.SkipWithError("line count mismatch");
+    for (auto _ : state) {}
+    return;
+  }
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(run());
+  }
+  report(state, g_allocs - before, lines_per_chunk, static_cast<std::int64_t>(chunk.size()));
+}
+BENCHMARK(BM_line_buffer_split);
+
+}  // namespace
+
+BENCHMARK_MAIN();
