@@ -15,10 +15,12 @@ using namespace std::chrono_literals;
 using costrix::awaitable;
 
 awaitable<void> demo(costrix::agi::session& s) {
-  if (!co_await s.answer()) co_return;
+  auto answered = co_await s.answer();
+  if (!answered) co_return;
   auto number = co_await s.get_variable("CALLERID(num)");
   if (!number) co_return;
-  if (!co_await s.stream_file("demo-thanks", "12")) co_return;
+  auto played = co_await s.stream_file("demo-thanks", "12");
+  if (!played) co_return;
   co_await s.set_variable("RESULT", "ok");
   co_await s.hangup();
 }

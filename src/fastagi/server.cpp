@@ -4,6 +4,9 @@
 #include <costrix/log.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -40,6 +43,7 @@ struct server::route_table {
 // only on that core.
 struct live_session {
   io::tcp_stream stream;
+  asio::cancellation_signal* cancel;  // cancels whatever the handler awaits (stop's deadline)
   live_session* prev = nullptr;
   live_session* next = nullptr;
 };
@@ -50,6 +54,15 @@ struct server::core_state {
   asio::steady_timer grace;
   asio::steady_timer backoff;
   live_session* sessions = nullptr;
+  // Cancellation signals, reused: a finished session's signal serves the next one.
+  std::vector<std::unique_ptr<asio::cancellation_signal>> spare_signals;
+
+  std::unique_ptr<asio::cancellation_signal> take_signal() {
+    if (spare_signals.empty()) return std::make_unique<asio::cancellation_signal>();
+    auto sig = std::move(spare_signals.back());
+    spare_signals.pop_back();
+    return sig;
+  }
 
   void link(live_session* s) {
     s->next = sessions;
@@ -62,7 +75,10 @@ struct server::core_state {
     if (s->next) s->next->prev = s->prev;
   }
   void close_all() {
-    for (auto* s = sessions; s; s = s->next) s->stream.close();
+    for (auto* s = sessions; s; s = s->next) {
+      s->stream.close();
+      s->cancel->emit(asio::cancellation_type::terminal);
+    }
   }
 };
 
@@ -143,13 +159,20 @@ awaitable<void> server::accept_loop(unsigned core) {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(socket.get_executor(), run_session(core, std::move(socket)), asio::detached);
+    auto signal = cs.take_signal();
+    auto* sig = signal.get();
+    asio::co_spawn(socket.get_executor(), run_session(core, std::move(socket), sig),
+                   asio::bind_cancellation_slot(sig->slot(), [&cs, signal = std::move(signal)](std::exception_ptr) mutable {
+                     cs.spare_signals.push_back(std::move(signal));
+                   }));
   }
 }
 
-awaitable<void> server::run_session(unsigned core, tcp::socket socket) {
+awaitable<void> server::run_session(unsigned core, tcp::socket socket, asio::cancellation_signal* cancel) {
+  // Cancelled operations return errors, as the session's own do, instead of throwing.
+  co_await asio::this_coro::throw_if_cancelled(false);
   core_state& cs = *cores_[core];
-  live_session live{io::tcp_stream{std::move(socket)}};
+  live_session live{io::tcp_stream{std::move(socket)}, cancel};
   cs.link(&live);
   {
     agi::session s(live.stream, options_.session);

@@ -28,10 +28,12 @@ namespace sim = costrix::sim;
 namespace {
 
 awaitable<void> demo(costrix::agi::session& s) {
-  if (!co_await s.answer()) co_return;
+  auto answered = co_await s.answer();
+  if (!answered) co_return;
   auto number = co_await s.get_variable("CALLERID(num)");
   if (!number) co_return;
-  if (!co_await s.stream_file("demo-thanks", "12")) co_return;
+  auto played = co_await s.stream_file("demo-thanks", "12");
+  if (!played) co_return;
   co_await s.set_variable("RESULT", "ok");
   co_await s.hangup();
 }
@@ -222,8 +224,8 @@ TEST_CASE("fastagi: sessions beyond max_sessions are refused and logged", "[fast
   });
   entered.get_future().wait();
   auto refused = s.call({.script = "hold"});
-  REQUIRE(refused);
-  CHECK(refused->exchanges.empty());
+  // Closed at once: the simulator sees end of stream or a reset, never a command.
+  CHECK((!refused || refused->exchanges.empty()));
   CHECK(s.srv.refused() == 1);
   CHECK(log.contains("refused"));
   asio::post(hold.load()->get_executor(), [&] { hold.load()->cancel(); });

@@ -5,6 +5,9 @@
 #include <costrix/io/runtime.hpp>
 #include <costrix/result.hpp>
 
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -68,7 +71,8 @@ class server {
   struct route_table;
   struct core_state;
   awaitable<void> accept_loop(unsigned core);
-  awaitable<void> run_session(unsigned core, boost::asio::ip::tcp::socket socket);
+  awaitable<void> run_session(unsigned core, boost::asio::ip::tcp::socket socket,
+                              boost::asio::cancellation_signal* cancel);
   void session_ended();
   void maybe_stopped();
   void update_routes(const std::function<void(route_table&)>& change);
