@@ -1,7 +1,7 @@
 // The demo FastAGI server: serves the route "demo" with
 // ANSWER, GET VARIABLE CALLERID(num), STREAM FILE demo-thanks "12", SET VARIABLE RESULT ok, HANGUP,
 // and "park" (WAIT FOR DIGIT -1: an idle call, for memory measurements).
-//   fastagi_demo [--listen 127.0.0.1:4573] [--threads N]
+//   fastagi_demo [--listen 127.0.0.1:4573] [--threads N] [--max-sessions N]
 // SIGINT/SIGTERM stop it after the calls in flight have ended (5 s at most).
 #include <costrix/fastagi/server.hpp>
 
@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
     std::string_view flag = argv[i];
     if (flag == "--listen") options.listen = argv[i + 1];
     else if (flag == "--threads") rt_options.threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
-    else return std::fprintf(stderr, "usage: fastagi_demo [--listen ADDR:PORT] [--threads N]\n"), 2;
+    else if (flag == "--max-sessions") options.max_sessions = std::strtoull(argv[i + 1], nullptr, 10);
+    else return std::fprintf(stderr, "usage: fastagi_demo [--listen ADDR:PORT] [--threads N] [--max-sessions N]\n"), 2;
   }
   costrix::runtime rt{rt_options};
   costrix::fastagi::server srv{rt, options};

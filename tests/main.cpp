@@ -19,6 +19,7 @@ static const bool sigpipe_ignored = [] {
 }();
 }
 
+#if COSTRIX_COUNT_ALLOCATIONS
 void* operator new(std::size_t n) {
   ++costrix::test::allocation_count;
   if (void* p = std::malloc(n ? n : 1)) return p;
@@ -40,3 +41,4 @@ void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#endif

@@ -54,6 +54,8 @@ struct server::core_state {
   asio::steady_timer grace;
   asio::steady_timer backoff;
   live_session* sessions = nullptr;
+  std::chrono::steady_clock::time_point refused_logged_at{};
+  std::size_t refused_unlogged = 0;
   // Cancellation signals, reused: a finished session's signal serves the next one.
   std::vector<std::unique_ptr<asio::cancellation_signal>> spare_signals;
 
@@ -151,8 +153,14 @@ awaitable<void> server::accept_loop(unsigned core) {
     accepted_.fetch_add(1, std::memory_order_relaxed);
     if (active_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
       refused_.fetch_add(1, std::memory_order_relaxed);
-      log(log_level::warning,
-          fmt::format("fastagi: refused a connection: {} sessions already active", options_.max_sessions));
+      // One line a second at most, so that a flood does not flood the log too.
+      ++cs.refused_unlogged;
+      if (auto now = std::chrono::steady_clock::now(); now - cs.refused_logged_at >= std::chrono::seconds(1)) {
+        log(log_level::warning, fmt::format("fastagi: refused {} connection(s): {} sessions already active",
+                                            cs.refused_unlogged, options_.max_sessions));
+        cs.refused_logged_at = now;
+        cs.refused_unlogged = 0;
+      }
       boost::system::error_code ignored;
       socket.close(ignored);
       session_ended();

@@ -157,6 +157,7 @@ class runner {
       ++p.failed;
       ++p.errors[r.error().what()];
       progress_->failed.fetch_add(1, std::memory_order_relaxed);
+      if (options_.park) settled();
       co_return;
     }
     p.commands += r->timings.size();
@@ -186,11 +187,16 @@ class runner {
   }
 
   void parked() {
-    auto now = progress_->parked.fetch_add(1) + 1;
-    if (now != options_.concurrency) return;
-    // Everyone is parked: let the caller look, then end the run.
+    progress_->parked.fetch_add(1);
+    settled();
+  }
+
+  // Park mode: once every call is parked or has failed, let the caller look,
+  // then end the run.
+  void settled() {
+    if (settled_.fetch_add(1) + 1 != options_.concurrency) return;
     asio::post(rt_.executor(0), [this] {
-      if (options_.on_parked) options_.on_parked(options_.concurrency);
+      if (options_.on_parked) options_.on_parked(progress_->parked.load());
       rt_.stop();
     });
   }
@@ -207,6 +213,7 @@ class runner {
   asio::ip::tcp::endpoint endpoint_;
   std::atomic<std::uint64_t> next_{0};
   std::atomic<std::size_t> outstanding_{0};
+  std::atomic<std::size_t> settled_{0};
   clock::time_point start_;
   std::optional<clock::time_point> stop_at_;
 };

@@ -219,5 +219,6 @@ TEST_CASE("session: commands allocate nothing once warm", "[agi][session][alloc]
     CHECK(failures == 0);
   }());
   peer.join();
-  CHECK(during == 0);
+  if (!costrix::test::counting_allocations) WARN("allocation counting is off under sanitizers");
+  else CHECK(during == 0);
 }

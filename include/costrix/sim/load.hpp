@@ -24,8 +24,9 @@ struct load_options {
   /// Each call starts from this; channel, uniqueid and callerid vary per call.
   agi_call call;
   /// Park mode: every call stops answering at its first command, and once
-  /// `concurrency` calls are parked `on_parked` runs (on a generator thread);
-  /// when it returns the calls are closed and the run ends.
+  /// each of the `concurrency` calls is parked or has failed, `on_parked` runs
+  /// (on a generator thread) with the number parked; when it returns the calls
+  /// are closed and the run ends.
   bool park = false;
   std::function<void(std::size_t parked)> on_parked;
 };
