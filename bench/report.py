@@ -70,11 +70,12 @@ def plot(summary, out):
     (out / "memory.dat").write_text("".join(f"{k} {v.get('costrix', 0):.0f} {v.get('floor', 0):.0f}\n"
                                             for k, v in by_key.items()))
     script = f"""
-set terminal png size 900,420
+set terminal png size 900,420 noenhanced
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set grid ytics
+set yrange [0:*]
 set key top left
 set xtics rotate by -20
 set output '{out}/throughput.png'
