@@ -33,27 +33,29 @@ awaitable<result<void>> session::exchange() {
   if (broken_) co_return fail(errc::disconnected, "the session's connection is closed");
   if (hung_up_) co_return fail(errc::hangup, "the caller hung up before this command");
   deadline_.arm(options_.command_timeout);
-  if (auto ec = co_await stream_.write(boost::asio::buffer(out_))) {
+  auto [ec, written] = co_await stream_.write(boost::asio::buffer(out_));
+  if (ec) {
     deadline_.disarm();
     co_return fail(broken(ec == boost::asio::error::operation_aborted ? error{errc::cancelled}
                                                                      : error{errc::disconnected, ec.message()}));
   }
-  auto r = co_await read_reply();
-  deadline_.disarm();
-  if (!r) co_return fail(broken(std::move(r).error()));
-  if (parser_.get().hangup) hung_up_ = true;
-  co_return ok();
-}
-
-awaitable<result<void>> session::read_reply() {
   parser_.reset();
   for (;;) {
     auto line = co_await reader_.read_line();
-    if (!line) co_return fail(std::move(line).error());
+    if (!line) {
+      deadline_.disarm();
+      co_return fail(broken(std::move(line).error()));
+    }
     auto done = parser_.feed(*line);
-    if (!done) co_return fail(std::move(done).error());
-    if (*done) co_return ok();
+    if (!done) {
+      deadline_.disarm();
+      co_return fail(broken(std::move(done).error()));
+    }
+    if (*done) break;
   }
+  deadline_.disarm();
+  if (parser_.get().hangup) hung_up_ = true;
+  co_return ok();
 }
 
 // After a failed read or write the conversation is out of step (a late reply

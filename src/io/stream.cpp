@@ -13,15 +13,11 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 }
 
-awaitable<std::pair<boost::system::error_code, std::size_t>> tcp_stream::read_some(asio::mutable_buffer b) {
-  auto [ec, n] = co_await socket_.async_read_some(b, use_tuple);
-  co_return std::pair<boost::system::error_code, std::size_t>{ec, n};
+awaitable<stream::io_result> tcp_stream::read_some(asio::mutable_buffer b) {
+  return socket_.async_read_some(b, use_tuple);
 }
 
-awaitable<boost::system::error_code> tcp_stream::write(asio::const_buffer b) {
-  auto [ec, n] = co_await asio::async_write(socket_, b, use_tuple);
-  co_return ec;
-}
+awaitable<stream::io_result> tcp_stream::write(asio::const_buffer b) { return asio::async_write(socket_, b, use_tuple); }
 
 void tcp_stream::cancel() noexcept {
   boost::system::error_code ignored;
@@ -43,15 +39,9 @@ std::string tcp_stream::peer() const {
 
 fd_stream::fd_stream(executor_type ex, int in_fd, int out_fd) : in_(ex, ::dup(in_fd)), out_(ex, ::dup(out_fd)) {}
 
-awaitable<std::pair<boost::system::error_code, std::size_t>> fd_stream::read_some(asio::mutable_buffer b) {
-  auto [ec, n] = co_await in_.async_read_some(b, use_tuple);
-  co_return std::pair<boost::system::error_code, std::size_t>{ec, n};
-}
+awaitable<stream::io_result> fd_stream::read_some(asio::mutable_buffer b) { return in_.async_read_some(b, use_tuple); }
 
-awaitable<boost::system::error_code> fd_stream::write(asio::const_buffer b) {
-  auto [ec, n] = co_await asio::async_write(out_, b, use_tuple);
-  co_return ec;
-}
+awaitable<stream::io_result> fd_stream::write(asio::const_buffer b) { return asio::async_write(out_, b, use_tuple); }
 
 void fd_stream::cancel() noexcept {
   boost::system::error_code ignored;
@@ -90,16 +80,18 @@ awaitable<result<std::string_view>> line_reader::read_line() {
 
 namespace costrix::io {
 
-deadline::deadline(stream& s) : state_(std::make_shared<state>(state{&s})), timer_(s.get_executor()) {}
+deadline::deadline(stream& s) : target_(s), timer_(s.get_executor()) {}
 
 deadline::~deadline() {
+  if (!state_) return;
   state_->target = nullptr;
   ++state_->generation;
 }
 
 void deadline::arm(std::chrono::milliseconds d) {
-  state_->expired = false;
+  if (state_) state_->expired = false;
   if (d.count() <= 0) return;
+  if (!state_) state_ = std::make_shared<state>(state{&target_});
   auto generation = ++state_->generation;
   timer_.expires_after(d);
   timer_.async_wait([s = state_, generation](const boost::system::error_code& ec) {
@@ -110,6 +102,7 @@ void deadline::arm(std::chrono::milliseconds d) {
 }
 
 void deadline::disarm() noexcept {
+  if (!state_) return;
   ++state_->generation;
   timer_.cancel();
 }

@@ -331,7 +331,8 @@ awaitable<result<call_report>> play(io::stream& s, agi_call call, play_options o
   io::deadline stall{s};
   asio::steady_timer pause{s.get_executor()};
   std::string out = channel.environment();
-  if (auto ec = co_await s.write(asio::buffer(out))) co_return fail(errc::disconnected, ec.message());
+  auto [env_error, env_bytes] = co_await s.write(asio::buffer(out));
+  if (env_error) co_return fail(errc::disconnected, env_error.message());
   auto written = clock::now();
   io::line_reader reader{s, 64 * 1024};
   for (;;) {
@@ -360,7 +361,8 @@ awaitable<result<call_report>> play(io::stream& s, agi_call call, play_options o
       pause.expires_after(wait);
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    if (auto ec = co_await s.write(asio::buffer(reply))) break;  // the script closed while we answered
+    auto [write_error, written_bytes] = co_await s.write(asio::buffer(reply));
+    if (write_error) break;  // the script closed while we answered
     written = clock::now();
   }
   report.hung_up = channel.hung_up();

@@ -135,7 +135,6 @@ class session {
 
  private:
   awaitable<result<void>> exchange();
-  awaitable<result<void>> read_reply();
   error broken(error e);
 
   io::stream& stream_;

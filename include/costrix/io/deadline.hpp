@@ -25,7 +25,7 @@ class deadline {
   /// Starts the clock; a zero duration means no deadline.
   void arm(std::chrono::milliseconds d);
   void disarm() noexcept;
-  bool expired() const noexcept { return state_->expired; }
+  bool expired() const noexcept { return state_ && state_->expired; }
 
  private:
   struct state {
@@ -33,7 +33,8 @@ class deadline {
     std::uint64_t generation = 0;
     bool expired = false;
   };
-  std::shared_ptr<state> state_;
+  stream& target_;
+  std::shared_ptr<state> state_;  // made on the first arm(): no cost when no deadline is ever set
   boost::asio::steady_timer timer_;
 };
 

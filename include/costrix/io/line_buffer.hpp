@@ -22,7 +22,7 @@ namespace costrix::io {
 class line_buffer {
  public:
   static constexpr std::size_t default_max_line = 8 * 1024;
-  static constexpr std::size_t default_initial = 512;
+  static constexpr std::size_t default_initial = 256;
 
   explicit line_buffer(std::size_t max_line = default_max_line, std::size_t initial = default_initial);
 

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <string>
+#include <tuple>
 #include <boost/system/error_code.hpp>
 
 namespace costrix::io {
@@ -22,10 +23,14 @@ class stream {
   using executor_type = boost::asio::any_io_executor;
   virtual ~stream() = default;
 
+  /// (error, bytes). Both are Asio's own operations, with no coroutine frame of
+  /// costrix's around them: an idle session holds as little memory as it can.
+  using io_result = std::tuple<boost::system::error_code, std::size_t>;
+
   /// Reads at least one byte. End of stream is `boost::asio::error::eof`.
-  virtual awaitable<std::pair<boost::system::error_code, std::size_t>> read_some(boost::asio::mutable_buffer b) = 0;
+  virtual awaitable<io_result> read_some(boost::asio::mutable_buffer b) = 0;
   /// Writes all of `b`.
-  virtual awaitable<boost::system::error_code> write(boost::asio::const_buffer b) = 0;
+  virtual awaitable<io_result> write(boost::asio::const_buffer b) = 0;
   /// Cancels the reads and writes in progress; they complete with operation_aborted.
   virtual void cancel() noexcept = 0;
   /// Closes the connection; idempotent.
@@ -38,8 +43,8 @@ class stream {
 class tcp_stream final : public stream {
  public:
   explicit tcp_stream(boost::asio::ip::tcp::socket s) : socket_(std::move(s)) {}
-  awaitable<std::pair<boost::system::error_code, std::size_t>> read_some(boost::asio::mutable_buffer b) override;
-  awaitable<boost::system::error_code> write(boost::asio::const_buffer b) override;
+  awaitable<io_result> read_some(boost::asio::mutable_buffer b) override;
+  awaitable<io_result> write(boost::asio::const_buffer b) override;
   void cancel() noexcept override;
   void close() noexcept override;
   executor_type get_executor() override { return socket_.get_executor(); }
@@ -54,8 +59,8 @@ class tcp_stream final : public stream {
 class fd_stream final : public stream {
  public:
   fd_stream(executor_type ex, int in_fd, int out_fd);
-  awaitable<std::pair<boost::system::error_code, std::size_t>> read_some(boost::asio::mutable_buffer b) override;
-  awaitable<boost::system::error_code> write(boost::asio::const_buffer b) override;
+  awaitable<io_result> read_some(boost::asio::mutable_buffer b) override;
+  awaitable<io_result> write(boost::asio::const_buffer b) override;
   void cancel() noexcept override;
   void close() noexcept override;
   executor_type get_executor() override { return in_.get_executor(); }
