@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
 
   std::string mode = "closed loop";
   if (c.load.rate > 0) mode = "open loop at " + std::to_string(static_cast<long>(c.load.rate)) + " calls/s";
-  std::printf("costrix-load: agi://%s/%s, %s, %u threads\n%s", c.load.target.c_str(), c.load.call.script.c_str(),
+  std::printf("costrix-load: agi://%s/%s, %s, generator threads: %u\n%s", c.load.target.c_str(), c.load.call.script.c_str(),
               mode.c_str(), c.load.threads, report.text().c_str());
   if (!c.json.empty()) {
     if (c.json == "-") {
