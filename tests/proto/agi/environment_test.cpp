@@ -1,5 +1,7 @@
 #include <costrix/proto/agi/environment.hpp>
 
+#include "result_value.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -8,10 +10,7 @@ using namespace costrix;
 using namespace costrix::proto::agi;
 using namespace std::string_literals;
 
-namespace {
-// The value of a feed() result, or nullopt for an error.
-std::optional<bool> val(const costrix::result<bool>& r) { return r ? std::optional<bool>{*r} : std::nullopt; }
-}  // namespace
+using costrix::test::val;
 
 namespace {
 const std::string block =
