@@ -170,8 +170,11 @@ awaitable<void> server::accept_loop(unsigned core) {
     auto signal = cs.take_signal();
     auto* sig = signal.get();
     asio::co_spawn(socket.get_executor(), run_session(core, std::move(socket), sig),
-                   asio::bind_cancellation_slot(sig->slot(), [&cs, signal = std::move(signal)](std::exception_ptr) mutable {
+                   asio::bind_cancellation_slot(sig->slot(), [this, &cs, signal = std::move(signal)](std::exception_ptr) mutable {
+                     // The session's frames are gone: only now may stop()'s callback
+                     // run, and the server be destroyed after it.
                      cs.spare_signals.push_back(std::move(signal));
+                     session_ended();
                    }));
   }
 }
@@ -207,7 +210,6 @@ awaitable<void> server::run_session(unsigned core, tcp::socket socket, asio::can
   }
   live.stream.close();
   cs.unlink(&live);
-  session_ended();
 }
 
 void server::session_ended() {
