@@ -1,11 +1,10 @@
 #include <costrix/sim/agi_caller.hpp>
 
+#include <costrix/io/deadline.hpp>
 #include <costrix/proto/agi/command_line.hpp>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <costrix/io/deadline.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
