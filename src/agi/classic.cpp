@@ -27,7 +27,7 @@ extern "C" void on_sighup(int) {
 
 int run_classic(const script& s, session_options options, int in_fd, int out_fd) {
   asio::io_context ctx{1};
-  io::fd_stream stream{ctx.get_executor(), in_fd, out_fd};
+  io::stream stream = io::stream::duplicate(ctx.get_executor(), in_fd, out_fd);
   session sess{stream, options};
   std::signal(SIGPIPE, SIG_IGN);
   current = &sess;

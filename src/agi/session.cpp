@@ -1,61 +1,93 @@
 #include <costrix/agi/session.hpp>
 
-#include <boost/asio/buffer.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
+
+#include <cstring>
 
 namespace costrix::agi {
+namespace asio = boost::asio;
 
 session::session(io::stream& stream, session_options options)
-    : stream_(stream), options_(options), reader_(stream, options.max_line), deadline_(stream) {}
+    : stream_(stream), options_(options), receiver_(options.max_line), deadline_(stream) {}
 
 awaitable<result<void>> session::start() {
   proto::agi::environment_parser parser(options_.environment_limits);
   deadline_.arm(options_.environment_timeout);
   for (;;) {
-    auto line = co_await reader_.read_line();
-    if (!line) {
-      deadline_.disarm();
-      co_return fail(broken(std::move(line).error()));
-    }
-    auto done = parser.feed(*line);
+    auto done = receiver_.drain(stream_, [&](std::string_view line) { return parser.feed(line); });
     if (!done) {
       deadline_.disarm();
       co_return fail(broken(std::move(done).error()));
     }
     if (*done) break;
+    auto [ec] = co_await stream_.async_wait_readable(asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      deadline_.disarm();
+      co_return fail(wait_failed(ec));
+    }
   }
   deadline_.disarm();
   env_ = std::move(parser.get());
-  reader_.buffer().shrink();  // the environment may have grown it; replies are short
   co_return ok();
 }
 
-awaitable<result<void>> session::exchange() {
-  if (broken_) co_return fail(errc::disconnected, "the session's connection is closed");
-  if (hung_up_) co_return fail(errc::hangup, "the caller hung up before this command");
-  deadline_.arm(options_.command_timeout);
-  auto [ec, written] = co_await stream_.write(boost::asio::buffer(out_));
-  if (ec) {
-    deadline_.disarm();
-    co_return fail(broken(ec == boost::asio::error::operation_aborted ? error{errc::cancelled}
-                                                                     : error{errc::disconnected, ec.message()}));
-  }
+std::string& session::line_scratch() {
+  thread_local std::string line;
+  return line;
+}
+
+result<session::step> session::begin(std::string_view line) {
+  if (broken_) return fail(errc::disconnected, "the session's connection is closed");
+  if (hung_up_) return fail(errc::hangup, "the caller hung up before this command");
   parser_.reset();
-  for (;;) {
-    auto line = co_await reader_.read_line();
-    if (!line) {
-      deadline_.disarm();
-      co_return fail(broken(std::move(line).error()));
-    }
-    auto done = parser_.feed(*line);
-    if (!done) {
-      deadline_.disarm();
-      co_return fail(broken(std::move(done).error()));
-    }
-    if (*done) break;
+  boost::system::error_code ec;
+  std::size_t n = stream_.write_some(line, ec);
+  if (ec && ec != asio::error::would_block) return fail(broken(error{errc::disconnected, ec.message()}));
+  deadline_.arm(options_.command_timeout);
+  if (n == line.size()) return step::wait_read;
+  // The peer's receive window is full: keep the rest until the stream can take it.
+  line.remove_prefix(n);
+  unsent_ = std::make_unique_for_overwrite<char[]>(line.size());
+  std::memcpy(unsent_.get(), line.data(), line.size());
+  unsent_size_ = static_cast<std::uint32_t>(line.size());
+  unsent_offset_ = 0;
+  return step::wait_write;
+}
+
+result<session::step> session::resume(const boost::system::error_code& wait_error) {
+  if (wait_error) {
+    deadline_.disarm();
+    return fail(wait_failed(wait_error));
   }
+  if (unsent_) {
+    boost::system::error_code ec;
+    std::string_view rest{unsent_.get() + unsent_offset_, unsent_size_ - unsent_offset_};
+    std::size_t n = stream_.write_some(rest, ec);
+    if (ec && ec != asio::error::would_block) {
+      deadline_.disarm();
+      return fail(broken(error{errc::disconnected, ec.message()}));
+    }
+    unsent_offset_ += static_cast<std::uint32_t>(n);
+    if (unsent_offset_ < unsent_size_) return step::wait_write;
+    unsent_.reset();
+    unsent_size_ = unsent_offset_ = 0;
+    return step::wait_read;
+  }
+  auto done = receiver_.drain(stream_, [this](std::string_view line) { return parser_.feed(line); });
+  if (!done) {
+    deadline_.disarm();
+    return fail(broken(std::move(done).error()));
+  }
+  if (!*done) return step::wait_read;
   deadline_.disarm();
   if (parser_.get().hangup) hung_up_ = true;
-  co_return ok();
+  return step::done;
+}
+
+error session::wait_failed(const boost::system::error_code& ec) {
+  if (ec == asio::error::operation_aborted) return broken(error{errc::cancelled});
+  return broken(error{errc::disconnected, ec.message()});
 }
 
 // After a failed read or write the conversation is out of step (a late reply

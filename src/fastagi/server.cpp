@@ -17,6 +17,12 @@
 
 #include <optional>
 
+#include <cerrno>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace costrix::fastagi {
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -31,9 +37,9 @@ struct server::route_table {
   std::vector<route_entry> entries;
   handler fallback;
 
-  const handler* find(const std::string& script) const {
+  const handler* find(std::string_view script) const {
     for (const auto& e : entries) {
-      if (e.pattern ? std::regex_search(script, *e.pattern) : e.exact == script) return &e.run;
+      if (e.pattern ? std::regex_search(script.begin(), script.end(), *e.pattern) : e.exact == script) return &e.run;
     }
     return fallback ? &fallback : nullptr;
   }
@@ -42,14 +48,15 @@ struct server::route_table {
 // A session's place in its core's list, so that stop() can close it. Touched
 // only on that core.
 struct live_session {
-  io::tcp_stream stream;
+  io::stream stream;
   asio::cancellation_signal* cancel;  // cancels whatever the handler awaits (stop's deadline)
   live_session* prev = nullptr;
   live_session* next = nullptr;
 };
 
 struct server::core_state {
-  explicit core_state(const asio::any_io_executor& ex) : acceptor(ex), grace(ex), backoff(ex) {}
+  explicit core_state(runtime::executor_type ex) : executor(ex), acceptor(ex), grace(ex), backoff(ex) {}
+  runtime::executor_type executor;
   tcp::acceptor acceptor;
   asio::steady_timer grace;
   asio::steady_timer backoff;
@@ -137,74 +144,119 @@ result<void> server::start() {
   return ok();
 }
 
+namespace {
+
+// Accepting stops after this many connections in one wake-up, so that a burst
+// of calls does not hold the core while sessions wait.
+constexpr int accepts_per_wakeup = 64;
+
+bool out_of_resources(int e) noexcept { return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM; }
+
+void log_no_environment(io::stream& stream, const error& e) {
+  log(log_level::info, fmt::format("fastagi: {}: no AGI environment: {}", stream.peer(), e.what()));
+}
+
+void log_no_route(const agi::session& s) {
+  log(log_level::warning, fmt::format("fastagi: no route for script \"{}\" (request {}, channel {})", s.script(),
+                                      s.env().request, s.env().channel));
+}
+
+void log_threw(const agi::session& s, std::exception_ptr e) {
+  std::string what = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  log(log_level::error, fmt::format("fastagi: script \"{}\" on channel {} ({}) threw: {}", s.script(),
+                                    s.env().channel, s.env().uniqueid, what));
+}
+
+}  // namespace
+
 awaitable<void> server::accept_loop(unsigned core) {
   core_state& cs = *cores_[core];
+  boost::system::error_code ec;
+  cs.acceptor.non_blocking(true, ec);
   for (;;) {
-    auto [ec, socket] = co_await cs.acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
-    if (ec == asio::error::operation_aborted || !cs.acceptor.is_open()) co_return;
-    if (ec) {
-      // Out of descriptors (or another transient failure): wait, then serve again.
-      log(log_level::warning, fmt::format("fastagi: accept failed: {}; retrying", ec.message()));
+    auto [wait_error] = co_await cs.acceptor.async_wait(tcp::acceptor::wait_read, asio::as_tuple(asio::use_awaitable));
+    if (wait_error == asio::error::operation_aborted || !cs.acceptor.is_open()) co_return;
+    for (int n = 0; n < accepts_per_wakeup && !wait_error; ++n) {
+      int fd = ::accept4(cs.acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        int e = errno;
+        if (e == EAGAIN || e == EWOULDBLOCK) break;
+        if (!out_of_resources(e)) continue;  // the caller gave up (ECONNABORTED) and the like
+        wait_error.assign(e, boost::system::system_category());
+        break;
+      }
+      if (stopping_.load(std::memory_order_relaxed)) {
+        ::close(fd);
+        co_return;
+      }
+      admit(cs, core, fd);
+    }
+    if (wait_error) {
+      // Out of descriptors (or another failure): wait, then serve again.
+      log(log_level::warning, fmt::format("fastagi: accept failed: {}; retrying", wait_error.message()));
       cs.backoff.expires_after(std::chrono::milliseconds(50));
       co_await cs.backoff.async_wait(asio::as_tuple(asio::use_awaitable));
-      continue;
     }
-    if (stopping_.load(std::memory_order_relaxed)) co_return;
-    accepted_.fetch_add(1, std::memory_order_relaxed);
-    if (active_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
-      refused_.fetch_add(1, std::memory_order_relaxed);
-      // One line a second at most, so that a flood does not flood the log too.
-      ++cs.refused_unlogged;
-      if (auto now = std::chrono::steady_clock::now(); now - cs.refused_logged_at >= std::chrono::seconds(1)) {
-        log(log_level::warning, fmt::format("fastagi: refused {} connection(s): {} sessions already active",
-                                            cs.refused_unlogged, options_.max_sessions));
-        cs.refused_logged_at = now;
-        cs.refused_unlogged = 0;
-      }
-      boost::system::error_code ignored;
-      socket.close(ignored);
-      session_ended();
-      continue;
-    }
-    socket.set_option(tcp::no_delay(true), ec);
-    auto signal = cs.take_signal();
-    auto* sig = signal.get();
-    asio::co_spawn(socket.get_executor(), run_session(core, std::move(socket), sig),
-                   asio::bind_cancellation_slot(sig->slot(), [this, &cs, signal = std::move(signal)](std::exception_ptr) mutable {
-                     // The session's frames are gone: only now may stop()'s callback
-                     // run, and the server be destroyed after it.
-                     cs.spare_signals.push_back(std::move(signal));
-                     session_ended();
-                   }));
   }
 }
 
-awaitable<void> server::run_session(unsigned core, tcp::socket socket, asio::cancellation_signal* cancel) {
+void server::admit(core_state& cs, unsigned core, int fd) {
+  accepted_.fetch_add(1, std::memory_order_relaxed);
+  if (active_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    // One line a second at most, so that a flood does not flood the log too.
+    ++cs.refused_unlogged;
+    if (auto now = std::chrono::steady_clock::now(); now - cs.refused_logged_at >= std::chrono::seconds(1)) {
+      log(log_level::warning, fmt::format("fastagi: refused {} connection(s): {} sessions already active",
+                                          cs.refused_unlogged, options_.max_sessions));
+      cs.refused_logged_at = now;
+      cs.refused_unlogged = 0;
+    }
+    ::close(fd);
+    session_ended();
+    return;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto signal = cs.take_signal();
+  auto* sig = signal.get();
+  asio::co_spawn(cs.executor, run_session(core, fd, sig),
+                 asio::bind_cancellation_slot(sig->slot(), [this, &cs, signal = std::move(signal)](std::exception_ptr) mutable {
+                   // The session's frames are gone: only now may stop()'s callback
+                   // run, and the server be destroyed after it.
+                   cs.spare_signals.push_back(std::move(signal));
+                   session_ended();
+                 }));
+}
+
+awaitable<void> server::run_session(unsigned core, int fd, asio::cancellation_signal* cancel) {
   // Cancelled operations return errors, as the session's own do, instead of throwing.
   co_await asio::this_coro::throw_if_cancelled(false);
   core_state& cs = *cores_[core];
-  live_session live{io::tcp_stream{std::move(socket)}, cancel};
+  live_session live{io::stream::adopt(cs.executor, fd), cancel};
   cs.link(&live);
   {
     agi::session s(live.stream, options_.session);
     if (auto started = co_await s.start(); !started) {
-      log(log_level::info, fmt::format("fastagi: {}: no AGI environment: {}", live.stream.peer(),
-                                       started.error().what()));
+      log_no_environment(live.stream, started.error());
     } else {
       auto table = routes_.load();  // keeps the handler alive for the whole call
       if (const handler* h = table->find(s.script())) {
+        std::exception_ptr threw;
         try {
           co_await (*h)(s);
-        } catch (const std::exception& e) {
-          log(log_level::error, fmt::format("fastagi: script \"{}\" on channel {} ({}) threw: {}", s.script(),
-                                            s.env().channel, s.env().uniqueid, e.what()));
         } catch (...) {
-          log(log_level::error, fmt::format("fastagi: script \"{}\" on channel {} ({}) threw", s.script(),
-                                            s.env().channel, s.env().uniqueid));
+          threw = std::current_exception();
         }
+        if (threw) log_threw(s, threw);
       } else {
-        log(log_level::warning, fmt::format("fastagi: no route for script \"{}\" (request {}, channel {})",
-                                            s.script(), s.env().request, s.env().channel));
+        log_no_route(s);
       }
     }
   }

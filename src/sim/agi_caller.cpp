@@ -330,8 +330,8 @@ awaitable<result<call_report>> play(io::stream& s, agi_call call, play_options o
   io::deadline stall{s};
   asio::steady_timer pause{s.get_executor()};
   std::string out = channel.environment();
-  auto [env_error, env_bytes] = co_await s.write(asio::buffer(out));
-  if (env_error) co_return fail(errc::disconnected, env_error.message());
+  auto sent = co_await s.write_all(out);
+  if (!sent) co_return fail(std::move(sent).error());
   auto written = clock::now();
   io::line_reader reader{s, 64 * 1024};
   for (;;) {
@@ -360,8 +360,8 @@ awaitable<result<call_report>> play(io::stream& s, agi_call call, play_options o
       pause.expires_after(wait);
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    auto [write_error, written_bytes] = co_await s.write(asio::buffer(reply));
-    if (write_error) break;  // the script closed while we answered
+    auto answered = co_await s.write_all(reply);
+    if (!answered) break;  // the script closed while we answered
     written = clock::now();
   }
   report.hung_up = channel.hung_up();
@@ -374,7 +374,9 @@ awaitable<result<call_report>> call_fastagi(asio::ip::tcp::endpoint server, agi_
   asio::ip::tcp::socket socket{ex};
   auto [ec] = co_await socket.async_connect(server, asio::as_tuple(asio::use_awaitable));
   if (ec) co_return fail(errc::disconnected, "connect: " + ec.message());
-  io::tcp_stream stream{std::move(socket)};
+  auto* ctx_ex = socket.get_executor().target<io::stream::executor_type>();
+  if (ctx_ex == nullptr) co_return fail(errc::invalid_argument, "call_fastagi runs on an io_context's executor");
+  io::stream stream = io::stream::adopt(*ctx_ex, socket.release());
   co_return co_await play(stream, std::move(call), std::move(options));
 }
 

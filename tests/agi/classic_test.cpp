@@ -55,7 +55,7 @@ struct child {
 TEST_CASE("classic AGI: the example script runs over stdin/stdout", "[agi][classic]") {
   child c(COSTRIX_CLASSIC_EXAMPLE);
   boost::asio::io_context ctx;
-  costrix::io::fd_stream pipes{ctx.get_executor(), c.from_child, c.to_child};
+  costrix::io::stream pipes = costrix::io::stream::duplicate(ctx.get_executor(), c.from_child, c.to_child);
   auto r = costrix::test::run(ctx, costrix::sim::play(pipes, {.args = {"Ada"}, .dtmf = "7"}));
   REQUIRE(r);
   std::vector<std::string> sent;

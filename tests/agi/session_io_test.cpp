@@ -24,8 +24,8 @@ const std::string env_block =
 struct fixture {
   boost::asio::io_context ctx;
   socket_pair pair;
-  costrix::io::fd_stream stream{ctx.get_executor(), pair.near(), pair.near()};
-  fixture() { pair.close_near(); }  // fd_stream holds its own duplicates
+  costrix::io::stream stream = costrix::io::stream::duplicate(ctx.get_executor(), pair.near(), pair.near());
+  fixture() { pair.close_near(); }  // the stream holds its own duplicates
 };
 
 }  // namespace

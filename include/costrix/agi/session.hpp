@@ -2,12 +2,18 @@
 #pragma once
 
 #include <costrix/io/deadline.hpp>
+#include <costrix/io/line_receiver.hpp>
 #include <costrix/io/stream.hpp>
 #include <costrix/proto/agi/commands.hpp>
 #include <costrix/proto/agi/environment.hpp>
 #include <costrix/proto/agi/reply.hpp>
 #include <costrix/result.hpp>
 
+#include <boost/asio/append.hpp>
+#include <boost/asio/associator.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -17,6 +23,10 @@
 #include <string_view>
 
 namespace costrix::agi {
+namespace detail {
+template <class C, class Handler>
+class exchange_op;
+}
 
 using proto::agi::channel_state;
 using proto::agi::digits;
@@ -61,13 +71,13 @@ class session {
   bool hung_up() const noexcept { return hung_up_.load(std::memory_order_relaxed); }
   std::string peer() const { return stream_.peer(); }
 
-  /// Sends any command descriptor and returns its typed reply.
+  /// Sends any command descriptor and returns its typed reply. While the
+  /// reply is awaited the session holds no receive buffer and no coroutine
+  /// frame of its own: one Asio operation waits for the socket to be readable.
   template <proto::agi::command C>
   awaitable<result<typename C::reply_type>> send(C cmd) {
-    out_.clear();
-    if (auto e = proto::agi::encode(cmd, out_); !e) co_return fail(std::move(e).error());
-    if (auto r = co_await exchange(); !r) co_return fail(std::move(r).error());
-    co_return proto::agi::decode<C>(parser_.get());
+    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(result<typename C::reply_type>)>(
+        initiation<C>{this}, boost::asio::use_awaitable, cmd);
   }
 
   /// A command line costrix does not model, sent as given.
@@ -134,18 +144,96 @@ class session {
   // ---- end of the command methods ----
 
  private:
-  awaitable<result<void>> exchange();
+  template <class C, class Handler>
+  friend class detail::exchange_op;
+  template <class C>
+  struct initiation;
+
+  // One exchange, as steps an operation drives: begin() writes the encoded
+  // `line`, resume() runs after each wait. `wait_read`/`wait_write`: wait for
+  // the stream, then resume(); `done`: the reply is in parser_.
+  enum class step { wait_read, wait_write, done };
+  result<step> begin(std::string_view line);
+  result<step> resume(const boost::system::error_code& wait_error);
+  static std::string& line_scratch();  // the thread's buffer to encode a command into
   error broken(error e);
+  error wait_failed(const boost::system::error_code& ec);
 
   io::stream& stream_;
   session_options options_;
-  io::line_reader reader_;
+  io::line_receiver receiver_;
   proto::agi::reply_parser parser_;
   environment env_;
-  std::string out_;
+  std::unique_ptr<char[]> unsent_;  // the end of a command the stream did not take at once
+  std::uint32_t unsent_size_ = 0;
+  std::uint32_t unsent_offset_ = 0;
   io::deadline deadline_;
   std::atomic<bool> hung_up_{false};
   bool broken_ = false;
 };
 
+namespace detail {
+
+/// Drives one command's exchange: write, wait, read, decode; completes once.
+template <class C, class Handler>
+class exchange_op {
+ public:
+  using reply_type = result<typename C::reply_type>;
+  exchange_op(session* s, Handler h) : session_(s), handler_(std::move(h)) {}
+
+  /// `first`: what session::begin() said, or why the command could not be encoded.
+  void start(result<session::step> first) { next(std::move(first), true); }
+  void operator()(const boost::system::error_code& ec) { next(session_->resume(ec), false); }
+
+  Handler handler_;
+
+ private:
+  void next(result<session::step> step, bool initiating) {
+    io::stream& s = session_->stream_;
+    if (step && *step == session::step::wait_read) return s.async_wait_readable(std::move(*this));
+    if (step && *step == session::step::wait_write) return s.async_wait_writable(std::move(*this));
+    reply_type r = outcome(std::move(step));
+    if (!initiating) return std::move(handler_)(std::move(r));
+    // Never complete inside the initiating call.
+    auto ex = boost::asio::get_associated_executor(handler_, s.get_executor());
+    boost::asio::post(ex, boost::asio::append(std::move(handler_), std::move(r)));
+  }
+
+  reply_type outcome(result<session::step>&& step) {
+    if (!step) return fail(std::move(step).error());
+    return proto::agi::decode<C>(session_->parser_.get());  // the reply's views end here
+  }
+
+  session* session_;
+};
+
+}  // namespace detail
+
+template <class C>
+struct session::initiation {
+  session* self;
+  template <class Handler>
+  void operator()(Handler&& handler, const C& cmd) const {
+    detail::exchange_op<C, std::decay_t<Handler>> op{self, std::forward<Handler>(handler)};
+    std::string& line = line_scratch();
+    line.clear();
+    if (auto e = proto::agi::encode(cmd, line); !e) return op.start(fail(std::move(e).error()));
+    op.start(self->begin(line));
+  }
+};
+
 }  // namespace costrix::agi
+
+// The operation takes its handler's executor, allocator and cancellation slot.
+template <template <typename, typename> class Associator, class C, class Handler, class Default>
+struct boost::asio::associator<Associator, costrix::agi::detail::exchange_op<C, Handler>, Default>
+    : Associator<Handler, Default> {
+  static typename Associator<Handler, Default>::type get(
+      const costrix::agi::detail::exchange_op<C, Handler>& op) noexcept {
+    return Associator<Handler, Default>::get(op.handler_);
+  }
+  static auto get(const costrix::agi::detail::exchange_op<C, Handler>& op, const Default& d) noexcept
+      -> decltype(Associator<Handler, Default>::get(op.handler_, d)) {
+    return Associator<Handler, Default>::get(op.handler_, d);
+  }
+};

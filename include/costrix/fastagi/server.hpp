@@ -71,8 +71,8 @@ class server {
   struct route_table;
   struct core_state;
   awaitable<void> accept_loop(unsigned core);
-  awaitable<void> run_session(unsigned core, boost::asio::ip::tcp::socket socket,
-                              boost::asio::cancellation_signal* cancel);
+  void admit(core_state& cs, unsigned core, int fd);
+  awaitable<void> run_session(unsigned core, int fd, boost::asio::cancellation_signal* cancel);
   void session_ended();
   void maybe_stopped();
   void update_routes(const std::function<void(route_table&)>& change);

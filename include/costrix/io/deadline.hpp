@@ -1,23 +1,21 @@
-// io::deadline: cancels a stream's pending I/O when an operation takes too long.
+// io::deadline: cancels a stream's pending waits when an operation takes too long.
 #pragma once
 
 #include <costrix/io/stream.hpp>
 
-#include <boost/asio/steady_timer.hpp>
-
 #include <chrono>
-#include <cstdint>
 #include <memory>
 
 namespace costrix::io {
 
 /// Arm before an exchange, disarm after it. If the time passes first, the
-/// stream's reads and writes are cancelled and `expired()` turns true. Re-arming
-/// costs no allocation; a timer that fired late never touches a later exchange
-/// or a destroyed owner.
+/// stream's waits are cancelled and `expired()` turns true. Nothing is
+/// allocated until the first arm() with a duration; re-arming allocates
+/// nothing; a timer that fired late never touches a later exchange or a
+/// destroyed owner.
 class deadline {
  public:
-  explicit deadline(stream& s);
+  explicit deadline(stream& s) noexcept;
   ~deadline();
   deadline(const deadline&) = delete;
   deadline& operator=(const deadline&) = delete;
@@ -25,17 +23,14 @@ class deadline {
   /// Starts the clock; a zero duration means no deadline.
   void arm(std::chrono::milliseconds d);
   void disarm() noexcept;
-  bool expired() const noexcept { return state_ && state_->expired; }
+  bool expired() const noexcept;
 
  private:
-  struct state {
-    stream* target;
-    std::uint64_t generation = 0;
-    bool expired = false;
-  };
+  struct state;
+  struct timer;
   stream& target_;
-  std::shared_ptr<state> state_;  // made on the first arm(): no cost when no deadline is ever set
-  boost::asio::steady_timer timer_;
+  std::shared_ptr<state> state_;  // shared with a pending wait's handler
+  std::unique_ptr<timer> timer_;
 };
 
 }  // namespace costrix::io

@@ -1,0 +1,75 @@
+#include <costrix/io/line_receiver.hpp>
+
+#include <boost/asio/error.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+namespace costrix::io {
+namespace {
+
+constexpr std::size_t read_space = 16 * 1024;
+
+// The thread's receive buffer: large enough for the longest kept line plus a read.
+std::span<char> scratch(std::size_t at_least) {
+  thread_local std::unique_ptr<char[]> buffer;
+  thread_local std::size_t capacity = 0;
+  if (capacity < at_least) {
+    capacity = std::max<std::size_t>(at_least, 64 * 1024);
+    buffer = std::make_unique<char[]>(capacity);
+  }
+  return {buffer.get(), capacity};
+}
+
+error too_long(std::size_t max_line) {
+  return error{errc::limit_exceeded, "line longer than " + std::to_string(max_line) + " bytes"};
+}
+
+}  // namespace
+
+result<std::span<char>> line_receiver::fill(stream& s) {
+  std::span<char> buffer = scratch(std::size_t{max_line_} + 2 + read_space);
+  std::size_t size = held_size_;
+  if (size > 0) std::memcpy(buffer.data(), held_.get(), size);
+  held_.reset();
+  held_size_ = 0;
+  last_read_empty_ = false;
+  if (size > 0 && std::memchr(buffer.data(), '\n', size) != nullptr) return buffer.first(size);
+
+  boost::system::error_code ec;
+  std::size_t n = s.read_some(buffer.subspan(size), ec);
+  if (ec == boost::asio::error::would_block) {
+    last_read_empty_ = true;
+  } else if (ec == boost::asio::error::eof) {
+    eof_ = true;
+    return fail(errc::disconnected, "connection closed by peer");
+  } else if (ec) {
+    return fail(errc::disconnected, ec.message());
+  }
+  return buffer.first(size + n);
+}
+
+result<std::optional<std::string_view>> line_receiver::next_line(std::span<char> bytes, std::size_t& used) const {
+  std::string_view rest{bytes.data() + used, bytes.size() - used};
+  auto nl = rest.find('\n');
+  if (nl == std::string_view::npos) {
+    // A pending "\r" may still be followed by "\n": allow max_line + "\r".
+    if (rest.size() > std::size_t{max_line_} + 1) return fail(too_long(max_line_));
+    return std::optional<std::string_view>{};
+  }
+  std::string_view line = rest.substr(0, nl);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.size() > max_line_) return fail(too_long(max_line_));
+  used += nl + 1;
+  return std::optional<std::string_view>{line};
+}
+
+void line_receiver::keep(std::span<const char> rest) {
+  if (rest.empty()) return;
+  held_ = std::make_unique_for_overwrite<char[]>(rest.size());
+  std::memcpy(held_.get(), rest.data(), rest.size());
+  held_size_ = static_cast<std::uint32_t>(rest.size());
+}
+
+}  // namespace costrix::io
