@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <cstring>
 
@@ -12,10 +13,12 @@ session::session(io::stream& stream, session_options options)
     : stream_(stream), options_(options), receiver_(options.max_line), deadline_(stream) {}
 
 awaitable<result<void>> session::start() {
-  proto::agi::environment_parser parser(options_.environment_limits);
+  // On the heap, not in this frame: Asio reuses a finished frame's memory for
+  // later, smaller frames, so a large one here would cost every idle session.
+  auto parser = std::make_unique<proto::agi::environment_parser>(options_.environment_limits);
   deadline_.arm(options_.environment_timeout);
   for (;;) {
-    auto done = receiver_.drain(stream_, [&](std::string_view line) { return parser.feed(line); });
+    auto done = receiver_.drain(stream_, [&](std::string_view line) { return parser->feed(line); });
     if (!done) {
       deadline_.disarm();
       co_return fail(broken(std::move(done).error()));
@@ -27,8 +30,9 @@ awaitable<result<void>> session::start() {
       co_return fail(wait_failed(ec));
     }
   }
-  deadline_.disarm();
-  env_ = std::move(parser.get());
+  if (options_.command_timeout.count() > 0) deadline_.disarm();
+  else deadline_.release();  // no deadline until the session ends: keep no timer
+  env_ = std::move(parser->get());
   co_return ok();
 }
 

@@ -48,6 +48,14 @@ void deadline::disarm() noexcept {
   timer_->cancel();
 }
 
+void deadline::release() noexcept {
+  if (!state_) return;
+  state_->target = nullptr;  // a wait already completed must not touch the stream
+  ++state_->generation;
+  timer_.reset();  // cancels the wait; its handler keeps `state_` alive until it has run
+  state_.reset();
+}
+
 bool deadline::expired() const noexcept { return state_ && state_->expired; }
 
 }  // namespace costrix::io

@@ -12,8 +12,8 @@
 #include <boost/asio/append.hpp>
 #include <boost/asio/associator.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -43,6 +43,26 @@ struct session_options {
   proto::agi::environment_limits environment_limits{};
 };
 
+class session;
+namespace detail {
+template <class C>
+struct initiation {
+  session* self;
+  template <class Handler>
+  void operator()(Handler&& handler, const C& cmd) const;
+};
+}  // namespace detail
+
+/// What a command returns: an Asio asynchronous operation that completes with
+/// `result<C::reply_type>` (commands.hpp lists each command's reply type).
+/// `co_await` it in a coroutine: it is awaited in the caller's own frame, so
+/// while the reply is awaited the session holds no coroutine frame of its own,
+/// and no receive buffer either. Or start it with any completion token:
+/// `s.answer()(token)`.
+template <proto::agi::command C>
+using operation =
+    boost::asio::deferred_async_operation<void(result<typename C::reply_type>), detail::initiation<C>, C>;
+
 /// One call's AGI conversation. Commands run one at a time, in order: await
 /// each before sending the next. Every command returns `result<T>`:
 ///   - `errc::hangup` once Asterisk has said `HANGUP` (the command in flight and
@@ -71,17 +91,15 @@ class session {
   bool hung_up() const noexcept { return hung_up_.load(std::memory_order_relaxed); }
   std::string peer() const { return stream_.peer(); }
 
-  /// Sends any command descriptor and returns its typed reply. While the
-  /// reply is awaited the session holds no receive buffer and no coroutine
-  /// frame of its own: one Asio operation waits for the socket to be readable.
+  /// Sends any command descriptor; completes with its typed reply.
   template <proto::agi::command C>
-  awaitable<result<typename C::reply_type>> send(C cmd) {
-    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(result<typename C::reply_type>)>(
-        initiation<C>{this}, boost::asio::use_awaitable, cmd);
+  operation<C> send(C cmd) {
+    return boost::asio::async_initiate<const boost::asio::deferred_t, void(result<typename C::reply_type>)>(
+        detail::initiation<C>{this}, boost::asio::deferred, std::move(cmd));
   }
 
   /// A command line costrix does not model, sent as given.
-  awaitable<result<raw_reply>> raw(std::string_view line) { return send(proto::agi::raw{line}); }
+  operation<proto::agi::raw> raw(std::string_view line) { return send(proto::agi::raw{line}); }
 
   /// For transports that learn of the hangup out of band (classic AGI's SIGHUP):
   /// every later command returns `errc::hangup` without being sent.
@@ -94,60 +112,60 @@ class session {
   // ---- one method per AGI command (proto/agi/commands.hpp has their replies) ----
   // Durations are in the unit Asterisk takes (milliseconds unless the type says seconds);
   // escape digits default to none; string arguments must outlive the co_await.
-  awaitable<result<void>> answer() { return send(proto::agi::answer{}); }
-  awaitable<result<void>> asyncagi_break() { return send(proto::agi::asyncagi_break{}); }
-  awaitable<result<channel_state>> channel_status(std::string_view channel = {}) { return send(proto::agi::channel_status{channel}); }
-  awaitable<result<playback>> control_stream_file(std::string_view file, std::string_view escape_digits = {}, std::optional<std::chrono::milliseconds> skip = {}, std::string_view forward = {}, std::string_view rewind = {}, std::string_view pause = {}, std::optional<std::chrono::milliseconds> offset = {}) { return send(proto::agi::control_stream_file{file, escape_digits, skip, forward, rewind, pause, offset}); }
-  awaitable<result<void>> database_del(std::string_view family, std::string_view key) { return send(proto::agi::database_del{family, key}); }
-  awaitable<result<bool>> database_deltree(std::string_view family, std::string_view keytree = {}) { return send(proto::agi::database_deltree{family, keytree}); }
-  awaitable<result<std::optional<std::string>>> database_get(std::string_view family, std::string_view key) { return send(proto::agi::database_get{family, key}); }
-  awaitable<result<void>> database_put(std::string_view family, std::string_view key, std::string_view value) { return send(proto::agi::database_put{family, key, value}); }
-  awaitable<result<int>> exec(std::string_view application, std::string_view options = {}) { return send(proto::agi::exec{application, options}); }
-  awaitable<result<digits>> get_data(std::string_view file, std::optional<std::chrono::milliseconds> timeout = {}, std::optional<int> max_digits = {}) { return send(proto::agi::get_data{file, timeout, max_digits}); }
-  awaitable<result<std::optional<std::string>>> get_full_variable(std::string_view expression, std::string_view channel = {}) { return send(proto::agi::get_full_variable{expression, channel}); }
-  awaitable<result<playback>> get_option(std::string_view file, std::string_view escape_digits = {}, std::optional<std::chrono::milliseconds> timeout = {}) { return send(proto::agi::get_option{file, escape_digits, timeout}); }
-  awaitable<result<std::optional<std::string>>> get_variable(std::string_view name) { return send(proto::agi::get_variable{name}); }
-  awaitable<result<void>> gosub(std::string_view context, std::string_view extension, std::string_view priority, std::string_view arguments = {}) { return send(proto::agi::gosub{context, extension, priority, arguments}); }
-  awaitable<result<void>> hangup(std::string_view channel = {}) { return send(proto::agi::hangup{channel}); }
-  awaitable<result<void>> noop(std::string_view text = {}) { return send(proto::agi::noop{text}); }
-  awaitable<result<std::optional<char>>> receive_char(std::chrono::milliseconds timeout) { return send(proto::agi::receive_char{timeout}); }
-  awaitable<result<std::string>> receive_text(std::chrono::milliseconds timeout) { return send(proto::agi::receive_text{timeout}); }
-  awaitable<result<recording>> record_file(std::string_view file, std::string_view format, std::string_view escape_digits = {}, std::chrono::milliseconds timeout = std::chrono::milliseconds{-1}, std::optional<std::int64_t> offset = {}, bool beep = false, std::optional<std::chrono::seconds> silence = {}) { return send(proto::agi::record_file{file, format, escape_digits, timeout, offset, beep, silence}); }
-  awaitable<result<std::optional<char>>> say_alpha(std::string_view text, std::string_view escape_digits = {}) { return send(proto::agi::say_alpha{text, escape_digits}); }
-  awaitable<result<std::optional<char>>> say_date(std::int64_t time, std::string_view escape_digits = {}) { return send(proto::agi::say_date{time, escape_digits}); }
-  awaitable<result<std::optional<char>>> say_datetime(std::int64_t time, std::string_view escape_digits = {}, std::string_view format = {}, std::string_view timezone = {}) { return send(proto::agi::say_datetime{time, escape_digits, format, timezone}); }
-  awaitable<result<std::optional<char>>> say_digits(std::string_view number, std::string_view escape_digits = {}) { return send(proto::agi::say_digits{number, escape_digits}); }
-  awaitable<result<std::optional<char>>> say_number(std::int64_t number, std::string_view escape_digits = {}, std::string_view gender = {}) { return send(proto::agi::say_number{number, escape_digits, gender}); }
-  awaitable<result<std::optional<char>>> say_phonetic(std::string_view text, std::string_view escape_digits = {}) { return send(proto::agi::say_phonetic{text, escape_digits}); }
-  awaitable<result<std::optional<char>>> say_time(std::int64_t time, std::string_view escape_digits = {}) { return send(proto::agi::say_time{time, escape_digits}); }
-  awaitable<result<void>> send_image(std::string_view image) { return send(proto::agi::send_image{image}); }
-  awaitable<result<void>> send_text(std::string_view text) { return send(proto::agi::send_text{text}); }
-  awaitable<result<void>> set_autohangup(std::chrono::seconds time) { return send(proto::agi::set_autohangup{time}); }
-  awaitable<result<void>> set_callerid(std::string_view number) { return send(proto::agi::set_callerid{number}); }
-  awaitable<result<void>> set_context(std::string_view context) { return send(proto::agi::set_context{context}); }
-  awaitable<result<void>> set_extension(std::string_view extension) { return send(proto::agi::set_extension{extension}); }
-  awaitable<result<void>> set_music(bool on, std::string_view music_class = {}) { return send(proto::agi::set_music{on, music_class}); }
-  awaitable<result<void>> set_priority(std::string_view priority) { return send(proto::agi::set_priority{priority}); }
-  awaitable<result<void>> set_variable(std::string_view name, std::string_view value) { return send(proto::agi::set_variable{name, value}); }
-  awaitable<result<void>> speech_activate_grammar(std::string_view grammar) { return send(proto::agi::speech_activate_grammar{grammar}); }
-  awaitable<result<void>> speech_create(std::string_view engine) { return send(proto::agi::speech_create{engine}); }
-  awaitable<result<void>> speech_deactivate_grammar(std::string_view grammar) { return send(proto::agi::speech_deactivate_grammar{grammar}); }
-  awaitable<result<void>> speech_destroy() { return send(proto::agi::speech_destroy{}); }
-  awaitable<result<void>> speech_load_grammar(std::string_view grammar, std::string_view path) { return send(proto::agi::speech_load_grammar{grammar, path}); }
-  awaitable<result<speech>> speech_recognize(std::string_view prompt, std::chrono::seconds timeout, std::optional<std::int64_t> offset = {}) { return send(proto::agi::speech_recognize{prompt, timeout, offset}); }
-  awaitable<result<void>> speech_set(std::string_view setting, std::string_view value) { return send(proto::agi::speech_set{setting, value}); }
-  awaitable<result<void>> speech_unload_grammar(std::string_view grammar) { return send(proto::agi::speech_unload_grammar{grammar}); }
-  awaitable<result<playback>> stream_file(std::string_view file, std::string_view escape_digits = {}, std::optional<std::int64_t> offset = {}) { return send(proto::agi::stream_file{file, escape_digits, offset}); }
-  awaitable<result<void>> tdd_mode(proto::agi::tdd_setting mode) { return send(proto::agi::tdd_mode{mode}); }
-  awaitable<result<void>> verbose(std::string_view message, std::optional<int> level = {}) { return send(proto::agi::verbose{message, level}); }
-  awaitable<result<std::optional<char>>> wait_for_digit(std::chrono::milliseconds timeout = std::chrono::milliseconds{-1}) { return send(proto::agi::wait_for_digit{timeout}); }
+  operation<proto::agi::answer> answer() { return send(proto::agi::answer{}); }
+  operation<proto::agi::asyncagi_break> asyncagi_break() { return send(proto::agi::asyncagi_break{}); }
+  operation<proto::agi::channel_status> channel_status(std::string_view channel = {}) { return send(proto::agi::channel_status{channel}); }
+  operation<proto::agi::control_stream_file> control_stream_file(std::string_view file, std::string_view escape_digits = {}, std::optional<std::chrono::milliseconds> skip = {}, std::string_view forward = {}, std::string_view rewind = {}, std::string_view pause = {}, std::optional<std::chrono::milliseconds> offset = {}) { return send(proto::agi::control_stream_file{file, escape_digits, skip, forward, rewind, pause, offset}); }
+  operation<proto::agi::database_del> database_del(std::string_view family, std::string_view key) { return send(proto::agi::database_del{family, key}); }
+  operation<proto::agi::database_deltree> database_deltree(std::string_view family, std::string_view keytree = {}) { return send(proto::agi::database_deltree{family, keytree}); }
+  operation<proto::agi::database_get> database_get(std::string_view family, std::string_view key) { return send(proto::agi::database_get{family, key}); }
+  operation<proto::agi::database_put> database_put(std::string_view family, std::string_view key, std::string_view value) { return send(proto::agi::database_put{family, key, value}); }
+  operation<proto::agi::exec> exec(std::string_view application, std::string_view options = {}) { return send(proto::agi::exec{application, options}); }
+  operation<proto::agi::get_data> get_data(std::string_view file, std::optional<std::chrono::milliseconds> timeout = {}, std::optional<int> max_digits = {}) { return send(proto::agi::get_data{file, timeout, max_digits}); }
+  operation<proto::agi::get_full_variable> get_full_variable(std::string_view expression, std::string_view channel = {}) { return send(proto::agi::get_full_variable{expression, channel}); }
+  operation<proto::agi::get_option> get_option(std::string_view file, std::string_view escape_digits = {}, std::optional<std::chrono::milliseconds> timeout = {}) { return send(proto::agi::get_option{file, escape_digits, timeout}); }
+  operation<proto::agi::get_variable> get_variable(std::string_view name) { return send(proto::agi::get_variable{name}); }
+  operation<proto::agi::gosub> gosub(std::string_view context, std::string_view extension, std::string_view priority, std::string_view arguments = {}) { return send(proto::agi::gosub{context, extension, priority, arguments}); }
+  operation<proto::agi::hangup> hangup(std::string_view channel = {}) { return send(proto::agi::hangup{channel}); }
+  operation<proto::agi::noop> noop(std::string_view text = {}) { return send(proto::agi::noop{text}); }
+  operation<proto::agi::receive_char> receive_char(std::chrono::milliseconds timeout) { return send(proto::agi::receive_char{timeout}); }
+  operation<proto::agi::receive_text> receive_text(std::chrono::milliseconds timeout) { return send(proto::agi::receive_text{timeout}); }
+  operation<proto::agi::record_file> record_file(std::string_view file, std::string_view format, std::string_view escape_digits = {}, std::chrono::milliseconds timeout = std::chrono::milliseconds{-1}, std::optional<std::int64_t> offset = {}, bool beep = false, std::optional<std::chrono::seconds> silence = {}) { return send(proto::agi::record_file{file, format, escape_digits, timeout, offset, beep, silence}); }
+  operation<proto::agi::say_alpha> say_alpha(std::string_view text, std::string_view escape_digits = {}) { return send(proto::agi::say_alpha{text, escape_digits}); }
+  operation<proto::agi::say_date> say_date(std::int64_t time, std::string_view escape_digits = {}) { return send(proto::agi::say_date{time, escape_digits}); }
+  operation<proto::agi::say_datetime> say_datetime(std::int64_t time, std::string_view escape_digits = {}, std::string_view format = {}, std::string_view timezone = {}) { return send(proto::agi::say_datetime{time, escape_digits, format, timezone}); }
+  operation<proto::agi::say_digits> say_digits(std::string_view number, std::string_view escape_digits = {}) { return send(proto::agi::say_digits{number, escape_digits}); }
+  operation<proto::agi::say_number> say_number(std::int64_t number, std::string_view escape_digits = {}, std::string_view gender = {}) { return send(proto::agi::say_number{number, escape_digits, gender}); }
+  operation<proto::agi::say_phonetic> say_phonetic(std::string_view text, std::string_view escape_digits = {}) { return send(proto::agi::say_phonetic{text, escape_digits}); }
+  operation<proto::agi::say_time> say_time(std::int64_t time, std::string_view escape_digits = {}) { return send(proto::agi::say_time{time, escape_digits}); }
+  operation<proto::agi::send_image> send_image(std::string_view image) { return send(proto::agi::send_image{image}); }
+  operation<proto::agi::send_text> send_text(std::string_view text) { return send(proto::agi::send_text{text}); }
+  operation<proto::agi::set_autohangup> set_autohangup(std::chrono::seconds time) { return send(proto::agi::set_autohangup{time}); }
+  operation<proto::agi::set_callerid> set_callerid(std::string_view number) { return send(proto::agi::set_callerid{number}); }
+  operation<proto::agi::set_context> set_context(std::string_view context) { return send(proto::agi::set_context{context}); }
+  operation<proto::agi::set_extension> set_extension(std::string_view extension) { return send(proto::agi::set_extension{extension}); }
+  operation<proto::agi::set_music> set_music(bool on, std::string_view music_class = {}) { return send(proto::agi::set_music{on, music_class}); }
+  operation<proto::agi::set_priority> set_priority(std::string_view priority) { return send(proto::agi::set_priority{priority}); }
+  operation<proto::agi::set_variable> set_variable(std::string_view name, std::string_view value) { return send(proto::agi::set_variable{name, value}); }
+  operation<proto::agi::speech_activate_grammar> speech_activate_grammar(std::string_view grammar) { return send(proto::agi::speech_activate_grammar{grammar}); }
+  operation<proto::agi::speech_create> speech_create(std::string_view engine) { return send(proto::agi::speech_create{engine}); }
+  operation<proto::agi::speech_deactivate_grammar> speech_deactivate_grammar(std::string_view grammar) { return send(proto::agi::speech_deactivate_grammar{grammar}); }
+  operation<proto::agi::speech_destroy> speech_destroy() { return send(proto::agi::speech_destroy{}); }
+  operation<proto::agi::speech_load_grammar> speech_load_grammar(std::string_view grammar, std::string_view path) { return send(proto::agi::speech_load_grammar{grammar, path}); }
+  operation<proto::agi::speech_recognize> speech_recognize(std::string_view prompt, std::chrono::seconds timeout, std::optional<std::int64_t> offset = {}) { return send(proto::agi::speech_recognize{prompt, timeout, offset}); }
+  operation<proto::agi::speech_set> speech_set(std::string_view setting, std::string_view value) { return send(proto::agi::speech_set{setting, value}); }
+  operation<proto::agi::speech_unload_grammar> speech_unload_grammar(std::string_view grammar) { return send(proto::agi::speech_unload_grammar{grammar}); }
+  operation<proto::agi::stream_file> stream_file(std::string_view file, std::string_view escape_digits = {}, std::optional<std::int64_t> offset = {}) { return send(proto::agi::stream_file{file, escape_digits, offset}); }
+  operation<proto::agi::tdd_mode> tdd_mode(proto::agi::tdd_setting mode) { return send(proto::agi::tdd_mode{mode}); }
+  operation<proto::agi::verbose> verbose(std::string_view message, std::optional<int> level = {}) { return send(proto::agi::verbose{message, level}); }
+  operation<proto::agi::wait_for_digit> wait_for_digit(std::chrono::milliseconds timeout = std::chrono::milliseconds{-1}) { return send(proto::agi::wait_for_digit{timeout}); }
   // ---- end of the command methods ----
 
  private:
   template <class C, class Handler>
   friend class detail::exchange_op;
   template <class C>
-  struct initiation;
+  friend struct detail::initiation;
 
   // One exchange, as steps an operation drives: begin() writes the encoded
   // `line`, resume() runs after each wait. `wait_read`/`wait_write`: wait for
@@ -210,17 +228,14 @@ class exchange_op {
 }  // namespace detail
 
 template <class C>
-struct session::initiation {
-  session* self;
-  template <class Handler>
-  void operator()(Handler&& handler, const C& cmd) const {
-    detail::exchange_op<C, std::decay_t<Handler>> op{self, std::forward<Handler>(handler)};
-    std::string& line = line_scratch();
-    line.clear();
-    if (auto e = proto::agi::encode(cmd, line); !e) return op.start(fail(std::move(e).error()));
-    op.start(self->begin(line));
-  }
-};
+template <class Handler>
+void detail::initiation<C>::operator()(Handler&& handler, const C& cmd) const {
+  exchange_op<C, std::decay_t<Handler>> op{self, std::forward<Handler>(handler)};
+  std::string& line = session::line_scratch();
+  line.clear();
+  if (auto e = proto::agi::encode(cmd, line); !e) return op.start(fail(std::move(e).error()));
+  op.start(self->begin(line));
+}
 
 }  // namespace costrix::agi
 

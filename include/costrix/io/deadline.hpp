@@ -23,6 +23,8 @@ class deadline {
   /// Starts the clock; a zero duration means no deadline.
   void arm(std::chrono::milliseconds d);
   void disarm() noexcept;
+  /// disarm(), and frees the timer until the next arm() with a duration.
+  void release() noexcept;
   bool expired() const noexcept;
 
  private:
