@@ -45,13 +45,17 @@ struct server::route_table {
   }
 };
 
-// A session's place in its core's list, so that stop() can close it. Touched
-// only on that core.
-struct live_session {
+// One connection, from accept to close: its stream, its session, and its
+// place in its core's list so that stop() can close it. Touched only on that core.
+struct server::call {
+  call(runtime::executor_type ex, int fd, const agi::session_options& options)
+      : stream(io::stream::adopt(ex, fd)), session(stream, options) {}
   io::stream stream;
-  asio::cancellation_signal* cancel;  // cancels whatever the handler awaits (stop's deadline)
-  live_session* prev = nullptr;
-  live_session* next = nullptr;
+  agi::session session;
+  std::shared_ptr<const route_table> routes;  // keeps the handler alive for the whole call
+  asio::cancellation_signal cancel;           // cancels whatever the handler awaits (stop's deadline)
+  call* prev = nullptr;
+  call* next = nullptr;
 };
 
 struct server::core_state {
@@ -60,25 +64,16 @@ struct server::core_state {
   tcp::acceptor acceptor;
   asio::steady_timer grace;
   asio::steady_timer backoff;
-  live_session* sessions = nullptr;
+  call* sessions = nullptr;
   std::chrono::steady_clock::time_point refused_logged_at{};
   std::size_t refused_unlogged = 0;
-  // Cancellation signals, reused: a finished session's signal serves the next one.
-  std::vector<std::unique_ptr<asio::cancellation_signal>> spare_signals;
 
-  std::unique_ptr<asio::cancellation_signal> take_signal() {
-    if (spare_signals.empty()) return std::make_unique<asio::cancellation_signal>();
-    auto sig = std::move(spare_signals.back());
-    spare_signals.pop_back();
-    return sig;
-  }
-
-  void link(live_session* s) {
+  void link(call* s) {
     s->next = sessions;
     if (sessions) sessions->prev = s;
     sessions = s;
   }
-  void unlink(live_session* s) {
+  void unlink(call* s) {
     if (s->prev) s->prev->next = s->next;
     else sessions = s->next;
     if (s->next) s->next->prev = s->prev;
@@ -86,7 +81,7 @@ struct server::core_state {
   void close_all() {
     for (auto* s = sessions; s; s = s->next) {
       s->stream.close();
-      s->cancel->emit(asio::cancellation_type::terminal);
+      s->cancel.emit(asio::cancellation_type::terminal);
     }
   }
 };
@@ -161,10 +156,19 @@ void log_no_route(const agi::session& s) {
                                       s.env().request, s.env().channel));
 }
 
-void log_threw(const agi::session& s, std::exception_ptr e) {
+// After stop()'s grace the handler's awaits are cancelled, and Asio throws
+// operation_aborted at the next one: the expected end of a stopped call.
+void log_threw(const agi::session& s, std::exception_ptr e, bool stopping) {
   std::string what = "an exception that is not a std::exception";
   try {
     std::rethrow_exception(e);
+  } catch (const boost::system::system_error& ex) {
+    if (stopping && ex.code() == asio::error::operation_aborted) {
+      log(log_level::info, fmt::format("fastagi: script \"{}\" on channel {} ended by the server's stop",
+                                       s.script(), s.env().channel));
+      return;
+    }
+    what = ex.what();
   } catch (const std::exception& ex) {
     what = ex.what();
   } catch (...) {
@@ -195,7 +199,7 @@ awaitable<void> server::accept_loop(unsigned core) {
         ::close(fd);
         co_return;
       }
-      admit(cs, core, fd);
+      admit(cs, fd);
     }
     if (wait_error) {
       // Out of descriptors (or another failure): wait, then serve again.
@@ -206,7 +210,7 @@ awaitable<void> server::accept_loop(unsigned core) {
   }
 }
 
-void server::admit(core_state& cs, unsigned core, int fd) {
+void server::admit(core_state& cs, int fd) {
   accepted_.fetch_add(1, std::memory_order_relaxed);
   if (active_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
     refused_.fetch_add(1, std::memory_order_relaxed);
@@ -224,44 +228,39 @@ void server::admit(core_state& cs, unsigned core, int fd) {
   }
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  auto signal = cs.take_signal();
-  auto* sig = signal.get();
-  asio::co_spawn(cs.executor, run_session(core, fd, sig),
-                 asio::bind_cancellation_slot(sig->slot(), [this, &cs, signal = std::move(signal)](std::exception_ptr) mutable {
-                   // The session's frames are gone: only now may stop()'s callback
-                   // run, and the server be destroyed after it.
-                   cs.spare_signals.push_back(std::move(signal));
-                   session_ended();
-                 }));
+  auto* c = new call(cs.executor, fd, options_.session);
+  cs.link(c);
+  // Two coroutines, one after the other: the environment, then the handler
+  // alone, so that a call waiting on Asterisk holds no frame of costrix's.
+  asio::co_spawn(cs.executor, welcome(*c), [this, &cs, c](std::exception_ptr, const handler* h) {
+    if (h == nullptr) return finish(cs, c);
+    asio::co_spawn(cs.executor, (*h)(c->session),
+                   asio::bind_cancellation_slot(c->cancel.slot(), [this, &cs, c](std::exception_ptr e) {
+                     if (e) log_threw(c->session, e, stopping_.load(std::memory_order_relaxed));
+                     finish(cs, c);
+                   }));
+  });
 }
 
-awaitable<void> server::run_session(unsigned core, int fd, asio::cancellation_signal* cancel) {
-  // Cancelled operations return errors, as the session's own do, instead of throwing.
-  co_await asio::this_coro::throw_if_cancelled(false);
-  core_state& cs = *cores_[core];
-  live_session live{io::stream::adopt(cs.executor, fd), cancel};
-  cs.link(&live);
-  {
-    agi::session s(live.stream, options_.session);
-    if (auto started = co_await s.start(); !started) {
-      log_no_environment(live.stream, started.error());
-    } else {
-      auto table = routes_.load();  // keeps the handler alive for the whole call
-      if (const handler* h = table->find(s.script())) {
-        std::exception_ptr threw;
-        try {
-          co_await (*h)(s);
-        } catch (...) {
-          threw = std::current_exception();
-        }
-        if (threw) log_threw(s, threw);
-      } else {
-        log_no_route(s);
-      }
-    }
+awaitable<const handler*> server::welcome(call& c) {
+  auto started = co_await c.session.start();
+  if (!started) {
+    log_no_environment(c.stream, started.error());
+    co_return nullptr;
   }
-  live.stream.close();
-  cs.unlink(&live);
+  c.routes = routes_.load();
+  const handler* h = c.routes->find(c.session.script());
+  if (h == nullptr) log_no_route(c.session);
+  co_return h;
+}
+
+// Runs once the call's coroutines are gone: only now may stop()'s callback
+// run, and the server be destroyed after it.
+void server::finish(core_state& cs, call* c) {
+  c->stream.close();
+  cs.unlink(c);
+  delete c;
+  session_ended();
 }
 
 void server::session_ended() {

@@ -197,7 +197,7 @@ template <class C, class Handler>
 class exchange_op {
  public:
   using reply_type = result<typename C::reply_type>;
-  exchange_op(session* s, Handler h) : session_(s), handler_(std::move(h)) {}
+  exchange_op(session* s, Handler h) : handler_(std::move(h)), session_(s) {}
 
   /// `first`: what session::begin() said, or why the command could not be encoded.
   void start(result<session::step> first) { next(std::move(first), true); }

@@ -70,9 +70,11 @@ class server {
   struct route_entry;
   struct route_table;
   struct core_state;
+  struct call;
   awaitable<void> accept_loop(unsigned core);
-  void admit(core_state& cs, unsigned core, int fd);
-  awaitable<void> run_session(unsigned core, int fd, boost::asio::cancellation_signal* cancel);
+  void admit(core_state& cs, int fd);
+  awaitable<const handler*> welcome(call& c);
+  void finish(core_state& cs, call* c);
   void session_ended();
   void maybe_stopped();
   void update_routes(const std::function<void(route_table&)>& change);
