@@ -31,9 +31,9 @@ struct server::route_table {
   std::vector<route_entry> entries;
   handler fallback;
 
-  const handler* find(const std::string& script) const {
+  const handler* find(std::string_view script) const {
     for (const auto& e : entries) {
-      if (e.pattern ? std::regex_search(script, *e.pattern) : e.exact == script) return &e.run;
+      if (e.pattern ? std::regex_search(script.begin(), script.end(), *e.pattern) : e.exact == script) return &e.run;
     }
     return fallback ? &fallback : nullptr;
   }
