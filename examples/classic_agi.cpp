@@ -6,7 +6,7 @@ using costrix::awaitable;
 
 awaitable<void> script(costrix::agi::session& s) {
   co_await s.answer();
-  auto who = s.args().empty() ? std::string("friend") : s.args().front();
+  std::string who{s.args().empty() ? std::string_view("friend") : s.args().front()};
   co_await s.verbose("classic AGI greeting " + who, 3);
   auto key = co_await s.wait_for_digit(std::chrono::milliseconds(3000));
   std::string pressed = key && *key ? std::string(1, **key) : "none";

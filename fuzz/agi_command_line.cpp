@@ -13,9 +13,10 @@ namespace agi = costrix::proto::agi;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
   (void)agi::url_decode(in);
-  std::string path;
+  std::string decoded(in.size(), '\0');  // decoding never lengthens
+  std::string_view path;
   std::vector<agi::query_param> query;
-  agi::split_script(in, path, query);
+  if (agi::split_script(in, decoded, path, query) > in.size()) __builtin_trap();
   auto args = agi::split_command_line(in);
   // Whatever we write, Asterisk's parser must read back as the same arguments.
   std::string out;

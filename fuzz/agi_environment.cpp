@@ -1,13 +1,26 @@
 // libFuzzer: the AGI environment parser, fed line by line as the reader would.
 #include <costrix/proto/agi/environment.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  (void)costrix::proto::agi::parse_environment(in);
+  if (auto e = costrix::proto::agi::parse_environment(in)) {
+    // A copy has its own block: it reads the same after the original is gone.
+    auto original = std::make_unique<costrix::proto::agi::environment>(std::move(*e));
+    const std::string request{original->request};
+    const std::vector<std::string> args(original->args.begin(), original->args.end());
+    costrix::proto::agi::environment copy(*original);
+    original.reset();
+    if (copy.request != request || !std::equal(args.begin(), args.end(), copy.args.begin(), copy.args.end()))
+      __builtin_trap();
+  }
   costrix::proto::agi::environment_parser p;
   while (!in.empty()) {
     auto nl = in.find('\n');

@@ -48,7 +48,7 @@ TEST_CASE("session reads the environment and answers commands in order", "[agi][
     REQUIRE(started);
     CHECK(s.script() == "demo");
     CHECK(s.param("lang") == "en");
-    CHECK(s.args() == std::vector<std::string>{"first", "second arg"});
+    CHECK(s.args() == std::vector<std::string_view>{"first", "second arg"});
     CHECK(s.env().channel == "PJSIP/100-00000001");
     auto answered = co_await s.answer();
     CHECK(answered);

@@ -1,10 +1,17 @@
 #include <costrix/proto/agi/environment.hpp>
 
+#include "alloc_counter.hpp"
 #include "result_value.hpp"
+#include "transcripts.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <memory>
+#include <span>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 using namespace costrix;
 using namespace costrix::proto::agi;
@@ -67,7 +74,7 @@ TEST_CASE("environment: a full block parses into every field", "[proto][agi][env
   CHECK(e.enhanced == "0.0");
   CHECK(e.accountcode.empty());
   CHECK(e.threadid == "140000");
-  CHECK(e.args == std::vector<std::string>{"one", "two words"});
+  CHECK(e.args == std::vector<std::string_view>{"one", "two words"});
   CHECK(e.script == "ivr/main");
   CHECK(e.query == std::vector<query_param>{{"lang", "en"}, {"x", "a b"}});
   CHECK(e.param("x") == std::optional<std::string_view>{"a b"});
@@ -112,8 +119,8 @@ TEST_CASE("environment: unknown keys, out-of-order arguments, bad integers", "[p
       "agi_network: no\n"
       "\n");
   REQUIRE(r);
-  CHECK(r->args == std::vector<std::string>{"a", "b"});
-  using kv = std::pair<std::string, std::string>;
+  CHECK(r->args == std::vector<std::string_view>{"a", "b"});
+  using kv = std::pair<std::string_view, std::string_view>;
   CHECK(r->unknown == std::vector<kv>{{"agi_arg_3", "c"}, {"agi_arg_03", "z"}, {"agi_arg_x", "y"},
                                       {"agi_arg_", "e"}, {"agi_future_key", "v"}});
   CHECK(r->callingpres == 0);
@@ -175,26 +182,41 @@ TEST_CASE("environment: limits", "[proto][agi][environment]") {
 }
 
 TEST_CASE("environment: split_script and url_decode", "[proto][agi][environment]") {
-  std::string path;
+  std::string out;
+  std::string_view path;
   std::vector<query_param> q;
-  split_script("basic?x=1&y=two%20words&y=3", path, q);
+  auto split = [&](std::string_view script) {
+    out.assign(script.size(), '#');  // decoding never lengthens
+    path = "not set";
+    q.clear();
+    return split_script(script, out, path, q);
+  };
+
+  CHECK(split("basic?x=1&y=two%20words&y=3") == 19);
   CHECK(path == "basic");
   CHECK(q == std::vector<query_param>{{"x", "1"}, {"y", "two words"}, {"y", "3"}});
+  CHECK(out.substr(0, 19) == "basicx1ytwo wordsy3");  // every piece decoded into `out`, in order
+  CHECK(path.data() == out.data());
 
-  q.clear();
-  split_script("a%2Fb+c?flag&&k=&=v&p=a+b%2", path, q);
+  split("a%2Fb+c?flag&&k=&=v&p=a+b%2");
   CHECK(path == "a/b+c");  // '+' is literal in a path
   CHECK(q == std::vector<query_param>{{"flag", ""}, {"k", ""}, {"", "v"}, {"p", "a b%2"}});
 
-  q.clear();
-  split_script("", path, q);
+  CHECK(split("") == 0);
   CHECK(path.empty());
   CHECK(q.empty());
 
-  q.clear();
-  split_script("?", path, q);
+  CHECK(split("?") == 0);
   CHECK(path.empty());
   CHECK(q.empty());
+
+  SECTION("the output must hold the decoded bytes") {
+    char exact[4];
+    CHECK(split_script("%41?b=%43", exact, path, q) == 3);
+    CHECK(path == "A");
+    CHECK(q.back() == query_param{"b", "C"});
+    CHECK_THROWS_AS(split_script("%41?b=%43", std::span<char>(exact, 2), path, q), std::length_error);
+  }
 
   CHECK(url_decode("a%20b+c") == "a b c");
   CHECK(url_decode("%") == "%");
@@ -203,4 +225,174 @@ TEST_CASE("environment: split_script and url_decode", "[proto][agi][environment]
   CHECK(url_decode("%e2%82%AC") == "\xe2\x82\xac");
   CHECK(url_decode("%00") == std::string(1, '\0'));
   CHECK(url_decode("") == "");
+}
+
+namespace {
+// Every view of `e` and of its vectors' elements, to check where they point.
+std::vector<std::string_view> all_views(const environment& e) {
+  std::vector<std::string_view> v{e.request,  e.channel,   e.language, e.type,     e.uniqueid,    e.version,
+                                  e.callerid, e.calleridname, e.dnid,  e.rdnis,    e.context,     e.extension,
+                                  e.priority, e.enhanced,  e.accountcode, e.threadid, e.network_script, e.script};
+  for (const auto& p : e.query) v.insert(v.end(), {p.key, p.value});
+  v.insert(v.end(), e.args.begin(), e.args.end());
+  for (const auto& [k, val] : e.unknown) v.insert(v.end(), {k, val});
+  return v;
+}
+
+bool overlaps(std::string_view a, std::string_view b) {
+  return !a.empty() && !b.empty() && a.data() < b.data() + b.size() && b.data() < a.data() + a.size();
+}
+
+// No non-empty view of `a` shares a byte with one of `b`.
+bool independent(const environment& a, const environment& b) {
+  for (auto x : all_views(a))
+    for (auto y : all_views(b))
+      if (overlaps(x, y)) return false;
+  return true;
+}
+
+const std::string with_unknown = block.substr(0, block.size() - 1) +
+                                 "agi_arg_5: five\n"
+                                 "agi_future: f%20uture\n"
+                                 "\n";
+
+void check_values(const environment& e) {
+  CHECK(e.network);
+  CHECK(e.network_script == "ivr/main?lang=en&x=a%20b");
+  CHECK(e.request == "agi://127.0.0.1/ivr/main?lang=en&x=a%20b");
+  CHECK(e.channel == "PJSIP/100-00000001");
+  CHECK(e.uniqueid == "1700000000.1");
+  CHECK(e.calleridname == "Alice");
+  CHECK(e.callingpres == 67);
+  CHECK(e.callington == 33);
+  CHECK(e.threadid == "140000");
+  CHECK(e.accountcode.empty());
+  CHECK(e.script == "ivr/main");
+  CHECK(e.query == std::vector<query_param>{{"lang", "en"}, {"x", "a b"}});
+  CHECK(e.param("x") == std::optional<std::string_view>{"a b"});
+  CHECK(e.args == std::vector<std::string_view>{"one", "two words"});
+  using kv = std::pair<std::string_view, std::string_view>;
+  CHECK(e.unknown == std::vector<kv>{{"agi_arg_5", "five"}, {"agi_future", "f%20uture"}});
+}
+
+bool empty(const environment& e) {
+  for (auto v : all_views(e))
+    if (!v.empty()) return false;
+  return e.query.empty() && e.args.empty() && e.unknown.empty() && !e.network && e.callingpres == 0 &&
+         e.callington == 0;
+}
+}  // namespace
+
+TEST_CASE("environment: moved and copied, the views stay right", "[proto][agi][environment]") {
+  auto parsed = parse_environment(with_unknown);
+  REQUIRE(parsed);
+  auto original = std::make_unique<environment>(std::move(*parsed));
+  CHECK(empty(*parsed));  // moved from: empty
+  check_values(*original);
+
+  SECTION("move construction and assignment keep the block") {
+    const char* channel = original->channel.data();
+    environment moved(std::move(*original));
+    CHECK(empty(*original));
+    check_values(moved);
+    CHECK(moved.channel.data() == channel);  // the same bytes: nothing copied
+
+    environment assigned;
+    assigned = std::move(moved);
+    CHECK(empty(moved));
+    check_values(assigned);
+    CHECK(assigned.channel.data() == channel);
+
+    // Many moves while a vector grows.
+    std::vector<environment> many;
+    for (int i = 0; i < 20; ++i) many.push_back(assigned);
+    many.push_back(std::move(assigned));
+    for (const auto& e : many) check_values(e);
+    CHECK(many.back().channel.data() == channel);
+
+    auto& self = many.back();
+    self = std::move(self);
+    check_values(many.back());
+  }
+
+  SECTION("a copy has its own block and outlives the original") {
+    environment copy(*original);
+    CHECK(independent(copy, *original));
+    environment assigned;
+    assigned = *original;
+    CHECK(independent(assigned, *original));
+    CHECK(independent(assigned, copy));
+    assigned = copy;  // over a non-empty one
+    CHECK(independent(assigned, copy));
+    original.reset();
+    check_values(copy);
+    check_values(assigned);
+
+    auto& self = assigned;
+    assigned = self;
+    check_values(assigned);
+  }
+
+  SECTION("views set by hand are copied as they are") {
+    static const std::string elsewhere = "set by hand";
+    original->channel = elsewhere;
+    environment copy(*original);
+    CHECK(copy.channel.data() == elsewhere.data());
+    CHECK(copy.context == "default");
+    CHECK(copy.context.data() != original->context.data());
+  }
+
+  SECTION("an empty environment copies and moves without allocating") {
+    environment e;
+    CHECK(empty(e));
+    std::size_t before = costrix::test::allocation_count;
+    environment copy(e);
+    environment moved(std::move(copy));
+    copy = moved;
+    std::size_t allocations = costrix::test::allocation_count - before;
+    CHECK(empty(copy));
+    CHECK(empty(moved));
+    if (costrix::test::counting_allocations) CHECK(allocations == 0);
+  }
+}
+
+TEST_CASE("environment: the transcript's environment is one block plus its vectors", "[proto][agi][environment]") {
+  auto t = costrix::test::load_agi_transcript("fastagi-basic.json");
+  auto lines = costrix::test::split_lines(t.env);
+  REQUIRE(lines.size() > 1);
+  REQUIRE(lines.back().empty());
+
+  environment_parser p;
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) REQUIRE(val(p.feed(lines[i])) == false);
+  std::size_t before = costrix::test::allocation_count;
+  REQUIRE(val(p.feed(lines.back())) == true);  // the closing empty line builds the environment
+  std::size_t built = costrix::test::allocation_count - before;
+
+  environment e = std::move(p.get());
+  CHECK(e.script == "basic");
+  CHECK(e.channel == "Local/s@agi-test-00000002;2");
+  std::size_t vectors = !e.query.empty() + !e.args.empty() + !e.unknown.empty();
+  CHECK(vectors == 2);  // query and args; nothing unknown
+
+  before = costrix::test::allocation_count;
+  environment moved(std::move(e));
+  std::size_t on_move = costrix::test::allocation_count - before;
+
+  before = costrix::test::allocation_count;
+  environment copy(moved);
+  std::size_t on_copy = costrix::test::allocation_count - before;
+
+  // Every vector holds exactly its elements.
+  CHECK(copy.query.capacity() == copy.query.size());
+  CHECK(copy.args.capacity() == copy.args.size());
+  CHECK(moved.query.capacity() == moved.query.size());
+  CHECK(moved.args.capacity() == moved.args.size());
+
+  if (!costrix::test::counting_allocations) {
+    WARN("allocation counting is off under sanitizers");
+  } else {
+    CHECK(built == 1 + vectors);
+    CHECK(on_move == 0);
+    CHECK(on_copy == 1 + vectors);
+  }
 }

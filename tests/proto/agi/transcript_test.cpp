@@ -99,7 +99,7 @@ TEST_CASE("transcript fastagi-basic: environment", "[proto][agi][transcript]") {
   CHECK(e->script == "basic");
   CHECK(e->query == std::vector<query_param>{{"x", "1"}, {"y", "two words"}, {"y", "3"}});
   CHECK(e->param("y") == std::optional<std::string_view>{"two words"});
-  CHECK(e->args == std::vector<std::string>{"arg1", "arg 2"});
+  CHECK(e->args == std::vector<std::string_view>{"arg1", "arg 2"});
   CHECK(e->channel == "Local/s@agi-test-00000002;2");
   CHECK(e->language == "en");
   CHECK(e->type == "Local");
