@@ -83,10 +83,7 @@ result<void> parse_result(std::string_view text, reply& r) {
 std::optional<std::int64_t> reply::number() const noexcept { return to_int64(result); }
 
 void reply_parser::reset() noexcept {
-  std::string usage = std::move(reply_.usage);
-  usage.clear();
-  reply_ = reply{};
-  reply_.usage = std::move(usage);
+  reply_ = reply{};  // usage text is rare (520): its memory is not kept
   in_usage_ = false;
   done_ = false;
 }

@@ -56,7 +56,7 @@ class reply_parser {
   result<bool> feed(std::string_view line);
 
   const reply& get() const noexcept { return reply_; }
-  /// Ready for the next reply; keeps the usage string's capacity.
+  /// Ready for the next reply; frees a usage text's memory.
   void reset() noexcept;
 
  private:
