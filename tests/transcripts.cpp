@@ -13,13 +13,19 @@
 
 namespace costrix::test {
 
-agi_transcript load_agi_transcript(std::string_view file_name) {
+namespace {
+boost::json::value read_json(std::string_view file_name) {
   std::string path = std::string{COSTRIX_TRANSCRIPTS_DIR} + "/" + std::string{file_name};
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open transcript " + path);
   std::stringstream text;
   text << in.rdbuf();
-  auto doc = boost::json::parse(text.str()).as_object();
+  return boost::json::parse(text.str());
+}
+}  // namespace
+
+agi_transcript load_agi_transcript(std::string_view file_name) {
+  auto doc = read_json(file_name).as_object();
   agi_transcript t;
   t.env = std::string{doc.at("env").as_string()};
   for (const auto& e : doc.at("exchanges").as_array()) {
@@ -27,6 +33,21 @@ agi_transcript load_agi_transcript(std::string_view file_name) {
     t.exchanges.push_back({std::string{o.at("command").as_string()}, std::string{o.at("reply").as_string()}});
   }
   return t;
+}
+
+std::vector<transcript_step> load_steps(std::string_view file_name) {
+  auto doc = read_json(file_name);
+  if (!doc.is_array()) throw std::runtime_error(std::string{file_name} + " is not a list of steps");
+  std::vector<transcript_step> steps;
+  for (const auto& v : doc.as_array()) {
+    const auto& o = v.as_object();
+    transcript_step s;
+    if (const auto* name = o.if_contains("step")) s.step = std::string{name->as_string()};
+    s.sent = std::string{o.at("sent").as_string()};
+    s.received = std::string{o.at("received").as_string()};
+    steps.push_back(std::move(s));
+  }
+  return steps;
 }
 
 std::vector<std::string> split_lines(std::string_view bytes) {
