@@ -1,5 +1,6 @@
-// Micro-benchmarks of the sans-I/O AGI codec: environment parse, reply parse +
-// decode, command encoding and line splitting.
+// Micro-benchmarks of the sans-I/O codecs: AGI environment parse, reply parse +
+// decode, command encoding and line splitting; AMI message framing (an event
+// stream from the AMI transcript) and action encoding.
 //
 // Every benchmark reports bytes/s, items/s and `allocs_per_item`: heap
 // allocations made during the timed loop (global operator new is replaced below
@@ -11,13 +12,19 @@
 // The sample bytes are from tests/data/transcripts/fastagi-basic.json (Asterisk
 // 22.10.1), hard-coded here; the SPEECH RECOGNIZE reply is in the form the
 // Asterisk simulator and tests use (the transcript has no speech engine).
+// The AMI event stream is read at start-up from
+// tests/data/transcripts/ami-session.json (COSTRIX_TRANSCRIPTS_DIR).
 
 #include <costrix/io/line_buffer.hpp>
 #include <costrix/proto/agi/commands.hpp>
 #include <costrix/proto/agi/environment.hpp>
 #include <costrix/proto/agi/reply.hpp>
+#include <costrix/proto/ami/action.hpp>
+#include <costrix/proto/ami/message_parser.hpp>
 
 #include <benchmark/benchmark.h>
+// Boost.JSON compiled into the benchmark, in this one file, to read the AMI transcript.
+#include <boost/json/src.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -25,8 +32,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <new>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -323,6 +332,175 @@ void BM_line_buffer_split(benchmark::State& state) {
   report(state, g_allocs - before, lines_per_chunk, static_cast<std::int64_t>(chunk.size()));
 }
 BENCHMARK(BM_line_buffer_split);
+
+// ---------------------------------------------------------------------------
+// AMI: framing the event stream an async Originate, CoreShowChannels, Status
+// and a failed Originate produced (ami-session.json: 37 messages, ~12.7 KB:
+// Newchannel, Newexten, VarSet, DialBegin/End, OriginateResponse, Hangup, event
+// lists ...). One item = one message; each message's name and ActionID are
+// read, as a dispatcher does.
+
+namespace ami = costrix::proto::ami;
+
+std::string ami_event_stream() {
+  std::ifstream in(std::string{COSTRIX_TRANSCRIPTS_DIR} + "/ami-session.json", std::ios::binary);
+  if (!in) return {};
+  std::stringstream text;
+  text << in.rdbuf();
+  const boost::json::value doc = boost::json::parse(text.str());
+  std::string stream;
+  for (const auto& v : doc.as_array()) {
+    const auto& step = v.as_object();
+    const auto name = step.at("step").as_string();
+    if (name == "originate-async-and-events" || name == "coreshowchannels-eventlist" ||
+        name == "status-eventlist" || name == "originate-async-failure")
+      stream += std::string_view{step.at("received").as_string()};
+  }
+  return stream;
+}
+
+const std::string& event_stream() {
+  static const std::string s = ami_event_stream();
+  return s;
+}
+
+/// Frames every message of `bytes` with `p`; the number of messages, or -1 on an error.
+std::int64_t frame_all(ami::message_parser& p, std::string_view bytes) {
+  std::int64_t n = 0;
+  for (;;) {
+    auto r = p.parse(bytes);
+    if (!r) return -1;
+    if (!*r) return n;
+    const ami::message& m = (*r)->msg;
+    benchmark::DoNotOptimize(m.name());
+    benchmark::DoNotOptimize(m.action_id());
+    bytes.remove_prefix((*r)->consumed);
+    ++n;
+  }
+}
+
+// The whole stream in one buffer.
+void BM_ami_parse_events(benchmark::State& state) {
+  const std::string& stream = event_stream();
+  ami::message_parser p({}, ami::message_parser::first::message);
+  const std::int64_t messages = frame_all(p, stream);  // warm-up: header storage grows once
+  if (stream.empty() || messages <= 0) {
+    state.SkipWithError("cannot read ami-session.json");
+    for (auto _ : state) {}
+    return;
+  }
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(frame_all(p, stream));
+  }
+  report(state, g_allocs - before, messages, static_cast<std::int64_t>(stream.size()));
+}
+BENCHMARK(BM_ami_parse_events);
+
+// The stream as it arrives on a socket: 1448-byte segments appended to a
+// receive buffer; complete messages are taken out after each segment and the
+// unconsumed tail moves to the front. Messages cut by a segment boundary are
+// resumed, not scanned again.
+void BM_ami_parse_events_segments(benchmark::State& state) {
+  const std::string& stream = event_stream();
+  constexpr std::size_t segment = 1448;
+  ami::message_parser p({}, ami::message_parser::first::message);
+  std::string buffer;
+  buffer.reserve(64 * 1024);
+  auto run = [&] {
+    std::int64_t n = 0;
+    buffer.clear();
+    for (std::size_t at = 0; at < stream.size(); at += segment) {
+      buffer.append(stream, at, segment);
+      std::string_view rest = buffer;
+      for (;;) {
+        auto r = p.parse(rest);
+        if (!r) return std::int64_t{-1};
+        if (!*r) break;
+        benchmark::DoNotOptimize((*r)->msg.name());
+        benchmark::DoNotOptimize((*r)->msg.action_id());
+        rest.remove_prefix((*r)->consumed);
+        ++n;
+      }
+      buffer.erase(0, buffer.size() - rest.size());
+    }
+    return n;
+  };
+  const std::int64_t messages = run();
+  if (stream.empty() || messages != frame_all(p, stream)) {
+    state.SkipWithError("segmented framing differs");
+    for (auto _ : state) {}
+    return;
+  }
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(run());
+  }
+  report(state, g_allocs - before, messages, static_cast<std::int64_t>(stream.size()));
+}
+BENCHMARK(BM_ami_parse_events_segments);
+
+// Framing plus an owned copy of every message (what queueing an event for a
+// slow consumer costs): one allocation per message by design.
+void BM_ami_parse_and_own_events(benchmark::State& state) {
+  const std::string& stream = event_stream();
+  ami::message_parser p({}, ami::message_parser::first::message);
+  auto run = [&] {
+    std::int64_t n = 0;
+    std::string_view rest = stream;
+    for (;;) {
+      auto r = p.parse(rest);
+      if (!r || !*r) return n;
+      ami::owned_message copy((*r)->msg);
+      benchmark::DoNotOptimize(copy.name());
+      rest.remove_prefix((*r)->consumed);
+      ++n;
+    }
+  };
+  const std::int64_t messages = run();
+  if (messages <= 0) {
+    state.SkipWithError("cannot read ami-session.json");
+    for (auto _ : state) {}
+    return;
+  }
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(run());
+  }
+  report(state, g_allocs - before, messages, static_cast<std::int64_t>(stream.size()));
+}
+BENCHMARK(BM_ami_parse_and_own_events);
+
+// An Originate as a dialer sends it, encoded into a reused buffer. One item = one action.
+void BM_ami_encode_originate(benchmark::State& state) {
+  ami::action originate{"Originate",
+                        {{"Channel", "PJSIP/5550100@trunk"},
+                         {"Context", "outbound"},
+                         {"Exten", "200"},
+                         {"Priority", "1"},
+                         {"Timeout", "30000"},
+                         {"CallerID", "\"Dialer\" <5550100>"},
+                         {"Async", "true"},
+                         {"Variable", "CAMPAIGN=spring"},
+                         {"Variable", "LEAD_ID=123456"}}};
+  std::string out;
+  if (!ami::encode(originate, "7f3c-000001", out)) {
+    state.SkipWithError("encode failed");
+    for (auto _ : state) {}
+    return;
+  }
+  const std::int64_t bytes = static_cast<std::int64_t>(out.size());
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    out.clear();
+    auto r = ami::encode(originate, "7f3c-000001", out);
+    benchmark::DoNotOptimize(r);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  report(state, g_allocs - before, 1, bytes);
+}
+BENCHMARK(BM_ami_encode_originate);
 
 }  // namespace
 
