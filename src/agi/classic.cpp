@@ -46,8 +46,8 @@ int run_classic(const script& s, session_options options, int in_fd, int out_fd)
       co_await s(sess);
       status = 0;
     } catch (const std::exception& e) {
-      log(log_level::error, fmt::format("agi: script {} on channel {} threw: {}", sess.env().request,
-                                        sess.env().channel, e.what()));
+      log(log_level::error, fmt::format("agi: script {} on channel {} threw: {}", sess.env().request(),
+                                        sess.env().channel(), e.what()));
     }
   }, [&](std::exception_ptr) { stream.close(); });
   ctx.run();

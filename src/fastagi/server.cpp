@@ -153,7 +153,7 @@ void log_no_environment(io::stream& stream, const error& e) {
 
 void log_no_route(const agi::session& s) {
   log(log_level::warning, fmt::format("fastagi: no route for script \"{}\" (request {}, channel {})", s.script(),
-                                      s.env().request, s.env().channel));
+                                      s.env().request(), s.env().channel()));
 }
 
 // After stop()'s grace the handler's awaits are cancelled, and Asio throws
@@ -165,7 +165,7 @@ void log_threw(const agi::session& s, std::exception_ptr e, bool stopping) {
   } catch (const boost::system::system_error& ex) {
     if (stopping && ex.code() == asio::error::operation_aborted) {
       log(log_level::info, fmt::format("fastagi: script \"{}\" on channel {} ended by the server's stop",
-                                       s.script(), s.env().channel));
+                                       s.script(), s.env().channel()));
       return;
     }
     what = ex.what();
@@ -174,7 +174,7 @@ void log_threw(const agi::session& s, std::exception_ptr e, bool stopping) {
   } catch (...) {
   }
   log(log_level::error, fmt::format("fastagi: script \"{}\" on channel {} ({}) threw: {}", s.script(),
-                                    s.env().channel, s.env().uniqueid, what));
+                                    s.env().channel(), s.env().uniqueid(), what));
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace std::chrono_literals;
 using costrix::awaitable;
 using costrix::errc;
@@ -48,8 +50,8 @@ TEST_CASE("session reads the environment and answers commands in order", "[agi][
     REQUIRE(started);
     CHECK(s.script() == "demo");
     CHECK(s.param("lang") == "en");
-    CHECK(s.args() == std::vector<std::string_view>{"first", "second arg"});
-    CHECK(s.env().channel == "PJSIP/100-00000001");
+    CHECK(std::ranges::equal(s.args(), std::vector<std::string_view>{"first", "second arg"}));
+    CHECK(s.env().channel() == "PJSIP/100-00000001");
     auto answered = co_await s.answer();
     CHECK(answered);
     auto number = co_await s.get_variable("CALLERID(num)");

@@ -83,9 +83,9 @@ class session {
 
   const environment& env() const noexcept { return env_; }
   /// agi_arg_1 ... agi_arg_N.
-  const std::vector<std::string_view>& args() const noexcept { return env_.args; }
+  std::span<const std::string_view> args() const noexcept { return env_.args(); }
   /// The FastAGI script path ("ivr/main" of agi://host/ivr/main?lang=en).
-  std::string_view script() const noexcept { return env_.script; }
+  std::string_view script() const noexcept { return env_.script(); }
   /// The first value of a query parameter of the script URL.
   std::optional<std::string_view> param(std::string_view key) const { return env_.param(key); }
   bool hung_up() const noexcept { return hung_up_.load(std::memory_order_relaxed); }

@@ -2,64 +2,30 @@
 
 #include "../printable.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <charconv>
 #include <cstring>
-#include <functional>
+#include <limits>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace costrix::proto::agi {
 
 namespace {
 
-struct text_field {
-  std::string_view key;
-  std::string_view environment::*member;
-};
-struct int_field {
-  std::string_view key;
-  int environment::*member;
+// The agi_* keys of the text lines, in environment::text_index order (every
+// text but the decoded script).
+constexpr std::array<std::string_view, 17> text_keys{
+    "request", "channel", "language", "type", "uniqueid", "version", "callerid", "calleridname", "dnid",
+    "rdnis", "context", "extension", "priority", "enhanced", "accountcode", "threadid", "network_script",
 };
 
-constexpr std::array text_fields{
-    text_field{"request", &environment::request},
-    text_field{"channel", &environment::channel},
-    text_field{"language", &environment::language},
-    text_field{"type", &environment::type},
-    text_field{"uniqueid", &environment::uniqueid},
-    text_field{"version", &environment::version},
-    text_field{"callerid", &environment::callerid},
-    text_field{"calleridname", &environment::calleridname},
-    text_field{"dnid", &environment::dnid},
-    text_field{"rdnis", &environment::rdnis},
-    text_field{"context", &environment::context},
-    text_field{"extension", &environment::extension},
-    text_field{"priority", &environment::priority},
-    text_field{"enhanced", &environment::enhanced},
-    text_field{"accountcode", &environment::accountcode},
-    text_field{"threadid", &environment::threadid},
-    text_field{"network_script", &environment::network_script},
-};
-constexpr std::size_t network_script_field = text_fields.size() - 1;
-static_assert(text_fields[network_script_field].key == "network_script");
-
-// Every view member: what a copy rebases and a move hands over.
-constexpr auto view_members = [] {
-  std::array<std::string_view environment::*, text_fields.size() + 1> all{};
-  for (std::size_t i = 0; i < text_fields.size(); ++i) all[i] = text_fields[i].member;
-  all.back() = &environment::script;
-  return all;
-}();
-
-constexpr std::array int_fields{
-    int_field{"callingpres", &environment::callingpres},
-    int_field{"callingani2", &environment::callingani2},
-    int_field{"callington", &environment::callington},
-    int_field{"callingtns", &environment::callingtns},
-};
+constexpr std::array<std::string_view, 4> int_keys{"callingpres", "callingani2", "callington", "callingtns"};
 
 int to_int_or_zero(std::string_view s) noexcept {
   int v = 0;
@@ -150,9 +116,10 @@ script_size measure_script(std::string_view network_script) noexcept {
   return n;
 }
 
-// split_script() without the size check: `out` holds measure_script().bytes.
-std::size_t split_into(std::string_view network_script, char* out, std::string_view& path,
-                       std::vector<query_param>& query) {
+// split_script() without the size check: `out` holds measure_script().bytes;
+// on_param(key, value) for every query parameter, in order.
+template <class OnParam>
+std::size_t split_into(std::string_view network_script, char* out, std::string_view& path, OnParam on_param) {
   char* at = out;
   auto take = [&](std::string_view raw, bool plus_is_space) {
     std::size_t n = decode(raw, plus_is_space, at);
@@ -164,45 +131,59 @@ std::size_t split_into(std::string_view network_script, char* out, std::string_v
       network_script, [&](std::string_view raw) { path = take(raw, false); },
       [&](std::string_view raw_key, std::string_view raw_value) {
         std::string_view key = take(raw_key, true);
-        query.push_back({key, take(raw_value, true)});
+        on_param(key, take(raw_value, true));
       });
   return static_cast<std::size_t>(at - out);
+}
+
+using unknown_pair = std::pair<std::string_view, std::string_view>;
+static_assert(std::is_trivially_destructible_v<std::string_view> && std::is_trivially_destructible_v<query_param> &&
+                  std::is_trivially_destructible_v<unknown_pair>,
+              "the block's arrays are freed with the block, never destroyed one by one");
+static_assert(alignof(std::string_view) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__ &&
+                  sizeof(std::string_view) % alignof(query_param) == 0 &&
+                  sizeof(query_param) % alignof(unknown_pair) == 0,
+              "every array of the block starts aligned");
+
+// A view of the old block's text as the same bytes of the new one.
+std::string_view rebase(std::string_view v, const char* from, char* to) noexcept {
+  return v.empty() ? v : std::string_view{to + (v.data() - from), v.size()};
 }
 
 }  // namespace
 
 environment::environment(const environment& other)
-    : callingpres(other.callingpres),
-      callingani2(other.callingani2),
-      callington(other.callington),
-      callingtns(other.callingtns),
-      network(other.network),
-      query(other.query),  // a vector's copy allocates exactly its size
-      args(other.args),
-      unknown(other.unknown) {
-  for (auto m : view_members) this->*m = other.*m;
-  if (other.storage_size_ == 0) return;
-  storage_.reset(new char[other.storage_size_]);
-  storage_size_ = other.storage_size_;
-  std::memcpy(storage_.get(), other.storage_.get(), storage_size_);
-  // Every view into the other's block now points to the same bytes of ours.
-  const char* from = other.storage_.get();
-  const char* from_end = from + storage_size_;
-  auto rebase = [&](std::string_view& v) {
-    std::less<const char*> before;
-    if (before(v.data(), from) || before(from_end, v.data() + v.size())) return;  // not ours: kept as is
-    v = std::string_view{storage_.get() + (v.data() - from), v.size()};
-  };
-  for (auto m : view_members) rebase(this->*m);
-  for (auto& p : query) {
-    rebase(p.key);
-    rebase(p.value);
+    : texts_(other.texts_),
+      callingpres_(other.callingpres_),
+      callingani2_(other.callingani2_),
+      callington_(other.callington_),
+      callingtns_(other.callingtns_),
+      args_count_(other.args_count_),
+      query_count_(other.query_count_),
+      unknown_count_(other.unknown_count_),
+      text_size_(other.text_size_),
+      network_(other.network_) {
+  const std::size_t size = other.block_size();
+  if (size == 0) return;
+  storage_.reset(new char[size]);
+  char* to = storage_.get() + text_offset();
+  const char* from = other.block() + other.text_offset();
+  if (text_size_ != 0) std::memcpy(to, from, text_size_);
+  // The arrays: the same views, into our text.
+  char* at = storage_.get();
+  for (std::string_view a : other.args()) {
+    ::new (at) std::string_view(rebase(a, from, to));
+    at += sizeof(std::string_view);
   }
-  for (auto& a : args) rebase(a);
-  for (auto& [k, v] : unknown) {
-    rebase(k);
-    rebase(v);
+  for (const query_param& p : other.query()) {
+    ::new (at) query_param{rebase(p.key, from, to), rebase(p.value, from, to)};
+    at += sizeof(query_param);
   }
+  for (const auto& [k, v] : other.unknown()) {
+    ::new (at) unknown_pair(rebase(k, from, to), rebase(v, from, to));
+    at += sizeof(unknown_pair);
+  }
+  assert(at == to);
 }
 
 environment::environment(environment&& other) noexcept { swap_with(other); }
@@ -225,18 +206,21 @@ environment& environment::operator=(environment&& other) noexcept {
 
 void environment::swap_with(environment& other) noexcept {
   using std::swap;
-  for (auto m : view_members) swap(this->*m, other.*m);
-  for (const auto& f : int_fields) swap(this->*f.member, other.*f.member);
-  swap(network, other.network);
-  query.swap(other.query);
-  args.swap(other.args);
-  unknown.swap(other.unknown);
-  storage_.swap(other.storage_);
-  swap(storage_size_, other.storage_size_);
+  swap(storage_, other.storage_);
+  swap(texts_, other.texts_);
+  swap(callingpres_, other.callingpres_);
+  swap(callingani2_, other.callingani2_);
+  swap(callington_, other.callington_);
+  swap(callingtns_, other.callingtns_);
+  swap(args_count_, other.args_count_);
+  swap(query_count_, other.query_count_);
+  swap(unknown_count_, other.unknown_count_);
+  swap(text_size_, other.text_size_);
+  swap(network_, other.network_);
 }
 
 std::optional<std::string_view> environment::param(std::string_view key) const {
-  for (const auto& p : query)
+  for (const auto& p : query())
     if (p.key == key) return p.value;
   return std::nullopt;
 }
@@ -249,24 +233,34 @@ environment_parser::piece environment_parser::keep(std::string_view s) {
   return p;
 }
 
-// The closing empty line: every text goes into one block of the exact size.
-void environment_parser::build() {
-  static_assert(text_fields.size() == text_field_count);
+// The closing empty line: the arrays and every text go into one block of the exact size.
+result<void> environment_parser::build() {
+  static_assert(text_keys.size() == text_field_count);
+  static_assert(text_keys[environment::i_network_script] == "network_script");
   environment& e = env_;
   const std::string_view text = text_;
   auto in_text = [&](piece p) { return text.substr(p.offset, p.size); };
-  const std::string_view network_script = in_text(fields_[network_script_field]);
+  const std::string_view network_script = in_text(fields_[environment::i_network_script]);
   const script_size script = measure_script(network_script);
 
-  std::size_t total = script.bytes;
-  for (piece p : fields_) total += p.size;
-  for (piece p : args_) total += p.size;
-  for (const auto& [k, v] : unknown_) total += k.size + v.size;
-  if (total != 0) {
-    e.storage_.reset(new char[total]);
-    e.storage_size_ = total;
-  }
-  char* at = e.storage_.get();
+  std::size_t text_size = script.bytes;
+  for (piece p : fields_) text_size += p.size;
+  for (piece p : args_) text_size += p.size;
+  for (const auto& [k, v] : unknown_) text_size += k.size + v.size;
+  // Never with the byte limit capped at max_block_bytes; kept as the guard of the 16-bit offsets.
+  constexpr std::size_t max_count = std::numeric_limits<std::uint16_t>::max();
+  if (text_size > max_count || args_.size() > max_count || unknown_.size() > max_count || script.params > max_count)
+    return fail(errc::limit_exceeded, "AGI environment: more than " + std::to_string(max_count) +
+                                          " bytes of text, or items of a kind, for one environment");
+  e.args_count_ = static_cast<std::uint16_t>(args_.size());
+  e.query_count_ = static_cast<std::uint16_t>(script.params);
+  e.unknown_count_ = static_cast<std::uint16_t>(unknown_.size());
+  e.text_size_ = static_cast<std::uint16_t>(text_size);
+
+  const std::size_t total = e.block_size();
+  if (total != 0) e.storage_.reset(new char[total]);
+  char* const base = e.storage_.get() + e.text_offset();  // the text part
+  char* at = base;
   auto place = [&](piece p) {
     if (p.size == 0) return std::string_view{};
     std::memcpy(at, text.data() + p.offset, p.size);
@@ -274,26 +268,42 @@ void environment_parser::build() {
     at += p.size;
     return v;
   };
-  for (std::size_t i = 0; i < text_fields.size(); ++i) e.*text_fields[i].member = place(fields_[i]);
-  if (!args_.empty()) {
-    e.args.reserve(args_.size());
-    for (piece p : args_) e.args.push_back(place(p));
+  auto slice_of = [&](std::string_view v) {
+    return v.empty() ? environment::slice{}
+                     : environment::slice{static_cast<std::uint16_t>(v.data() - base),
+                                          static_cast<std::uint16_t>(v.size())};
+  };
+  for (std::size_t i = 0; i < text_field_count; ++i) e.texts_[i] = slice_of(place(fields_[i]));
+
+  char* array = e.storage_.get();
+  for (piece p : args_) {
+    ::new (array) std::string_view(place(p));
+    array += sizeof(std::string_view);
   }
-  if (!unknown_.empty()) {
-    e.unknown.reserve(unknown_.size());
-    for (const auto& [k, v] : unknown_) {
-      std::string_view key = place(k);
-      e.unknown.emplace_back(key, place(v));
-    }
+  char* query = array;
+  array += script.params * sizeof(query_param);
+  for (const auto& [k, v] : unknown_) {
+    std::string_view key = place(k);
+    ::new (array) unknown_pair(key, place(v));
+    array += sizeof(unknown_pair);
   }
-  if (script.params != 0) e.query.reserve(script.params);
-  if (!network_script.empty()) at += split_into(network_script, at, e.script, e.query);
-  assert(at == e.storage_.get() + total);
+  assert(array == base);
+  if (!network_script.empty()) {
+    std::string_view path;
+    at += split_into(network_script, at, path, [&](std::string_view key, std::string_view value) {
+      ::new (query) query_param{key, value};
+      query += sizeof(query_param);
+    });
+    e.texts_[environment::i_script] = slice_of(path);
+  }
+  assert(query == e.storage_.get() + e.unknown_offset());
+  assert(at == base + text_size);
 
   // The parser is done: its own buffers go.
   text_ = std::string{};
   args_ = std::vector<piece>{};
   unknown_ = std::vector<std::pair<piece, piece>>{};
+  return ok();
 }
 
 result<bool> environment_parser::feed(std::string_view line) {
@@ -301,13 +311,18 @@ result<bool> environment_parser::feed(std::string_view line) {
   if (++lines_ > limits_.max_lines)
     return fail(errc::limit_exceeded, "AGI environment: more than " + std::to_string(limits_.max_lines) + " lines");
   bytes_ += line.size() + 1;
-  if (bytes_ > limits_.max_bytes)
-    return fail(errc::limit_exceeded, "AGI environment: more than " + std::to_string(limits_.max_bytes) + " bytes");
+  if (bytes_ > std::min(limits_.max_bytes, environment_limits::max_block_bytes)) {
+    if (limits_.max_bytes <= environment_limits::max_block_bytes)
+      return fail(errc::limit_exceeded, "AGI environment: more than " + std::to_string(limits_.max_bytes) + " bytes");
+    return fail(errc::limit_exceeded, "AGI environment: more than " +
+                                          std::to_string(environment_limits::max_block_bytes) +
+                                          " bytes, the most one environment holds");
+  }
   if (line.ends_with('\r')) line.remove_suffix(1);
 
   if (line.empty()) {
     done_ = true;
-    build();
+    if (auto built = build(); !built) return fail(std::move(built).error());
     return true;
   }
   if (line.find('\0') != std::string_view::npos)
@@ -327,18 +342,21 @@ result<bool> environment_parser::feed(std::string_view line) {
     if (!is_key_char(c))
       return fail(errc::protocol, "AGI environment: bad character in key of line \"" + printable(line) + "\"");
 
-  for (std::size_t i = 0; i < text_fields.size(); ++i)
-    if (text_fields[i].key == name) {
+  for (std::size_t i = 0; i < text_keys.size(); ++i)
+    if (text_keys[i] == name) {
       fields_[i] = keep(value);  // a repeated key: the last one counts
       return false;
     }
-  for (const auto& f : int_fields)
-    if (f.key == name) {
-      env_.*f.member = to_int_or_zero(value);
+  static constexpr std::array<int environment::*, int_keys.size()> int_members{
+      &environment::callingpres_, &environment::callingani2_, &environment::callington_,
+      &environment::callingtns_};
+  for (std::size_t i = 0; i < int_keys.size(); ++i)
+    if (int_keys[i] == name) {
+      env_.*int_members[i] = to_int_or_zero(value);
       return false;
     }
   if (name == "network") {
-    env_.network = value == "yes";
+    env_.network_ = value == "yes";
     return false;
   }
   if (auto n = arg_number(name); n && *n == args_.size() + 1) {
@@ -371,7 +389,8 @@ std::size_t split_script(std::string_view network_script, std::span<char> out, s
                          std::vector<query_param>& query) {
   if (out.size() < network_script.size() && out.size() < measure_script(network_script).bytes)
     throw std::length_error("split_script: the output is shorter than the decoded script");
-  return split_into(network_script, out.data(), path, query);
+  return split_into(network_script, out.data(), path,
+                    [&](std::string_view key, std::string_view value) { query.push_back({key, value}); });
 }
 
 std::string url_decode(std::string_view s) {

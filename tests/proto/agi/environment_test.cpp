@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -20,6 +21,11 @@ using namespace std::string_literals;
 using costrix::test::val;
 
 namespace {
+template <class T>
+std::vector<T> as_vector(std::span<const T> s) {
+  return {s.begin(), s.end()};
+}
+
 const std::string block =
     "agi_network: yes\n"
     "agi_network_script: ivr/main?lang=en&x=a%20b\n"
@@ -52,34 +58,34 @@ TEST_CASE("environment: a full block parses into every field", "[proto][agi][env
   auto r = parse_environment(block);
   REQUIRE(r);
   const environment& e = *r;
-  CHECK(e.network);
-  CHECK(e.network_script == "ivr/main?lang=en&x=a%20b");
-  CHECK(e.request == "agi://127.0.0.1/ivr/main?lang=en&x=a%20b");
-  CHECK(e.channel == "PJSIP/100-00000001");
-  CHECK(e.language == "en");
-  CHECK(e.type == "PJSIP");
-  CHECK(e.uniqueid == "1700000000.1");
-  CHECK(e.version == "22.10.1");
-  CHECK(e.callerid == "100");
-  CHECK(e.calleridname == "Alice");
-  CHECK(e.callingpres == 67);
-  CHECK(e.callingani2 == 0);
-  CHECK(e.callington == 33);
-  CHECK(e.callingtns == 0);
-  CHECK(e.dnid == "200");
-  CHECK(e.rdnis == "unknown");
-  CHECK(e.context == "default");
-  CHECK(e.extension == "200");
-  CHECK(e.priority == "1");
-  CHECK(e.enhanced == "0.0");
-  CHECK(e.accountcode.empty());
-  CHECK(e.threadid == "140000");
-  CHECK(e.args == std::vector<std::string_view>{"one", "two words"});
-  CHECK(e.script == "ivr/main");
-  CHECK(e.query == std::vector<query_param>{{"lang", "en"}, {"x", "a b"}});
+  CHECK(e.network());
+  CHECK(e.network_script() == "ivr/main?lang=en&x=a%20b");
+  CHECK(e.request() == "agi://127.0.0.1/ivr/main?lang=en&x=a%20b");
+  CHECK(e.channel() == "PJSIP/100-00000001");
+  CHECK(e.language() == "en");
+  CHECK(e.type() == "PJSIP");
+  CHECK(e.uniqueid() == "1700000000.1");
+  CHECK(e.version() == "22.10.1");
+  CHECK(e.callerid() == "100");
+  CHECK(e.calleridname() == "Alice");
+  CHECK(e.callingpres() == 67);
+  CHECK(e.callingani2() == 0);
+  CHECK(e.callington() == 33);
+  CHECK(e.callingtns() == 0);
+  CHECK(e.dnid() == "200");
+  CHECK(e.rdnis() == "unknown");
+  CHECK(e.context() == "default");
+  CHECK(e.extension() == "200");
+  CHECK(e.priority() == "1");
+  CHECK(e.enhanced() == "0.0");
+  CHECK(e.accountcode().empty());
+  CHECK(e.threadid() == "140000");
+  CHECK(as_vector(e.args()) == std::vector<std::string_view>{"one", "two words"});
+  CHECK(e.script() == "ivr/main");
+  CHECK(as_vector(e.query()) == std::vector<query_param>{{"lang", "en"}, {"x", "a b"}});
   CHECK(e.param("x") == std::optional<std::string_view>{"a b"});
   CHECK_FALSE(e.param("missing"));
-  CHECK(e.unknown.empty());
+  CHECK(e.unknown().empty());
 }
 
 TEST_CASE("environment: line by line, CRLF, empty values", "[proto][agi][environment]") {
@@ -92,12 +98,12 @@ TEST_CASE("environment: line by line, CRLF, empty values", "[proto][agi][environ
   auto done = p.feed("\r");
   REQUIRE(done);
   CHECK(*done);
-  CHECK(p.get().request == "x.agi");
-  CHECK(p.get().accountcode.empty());
-  CHECK(p.get().calleridname.empty());
-  CHECK(p.get().callerid == " two spaces");  // only the one space after ':' is the separator
-  CHECK(p.get().context == "a: b");
-  CHECK(p.get().script.empty());  // classic AGI: no network script
+  CHECK(p.get().request() == "x.agi");
+  CHECK(p.get().accountcode().empty());
+  CHECK(p.get().calleridname().empty());
+  CHECK(p.get().callerid() == " two spaces");  // only the one space after ':' is the separator
+  CHECK(p.get().context() == "a: b");
+  CHECK(p.get().script().empty());  // classic AGI: no network script
   // The block is over: more lines are a protocol error.
   auto more = p.feed("agi_request: y");
   REQUIRE_FALSE(more);
@@ -119,14 +125,14 @@ TEST_CASE("environment: unknown keys, out-of-order arguments, bad integers", "[p
       "agi_network: no\n"
       "\n");
   REQUIRE(r);
-  CHECK(r->args == std::vector<std::string_view>{"a", "b"});
+  CHECK(as_vector(r->args()) == std::vector<std::string_view>{"a", "b"});
   using kv = std::pair<std::string_view, std::string_view>;
-  CHECK(r->unknown == std::vector<kv>{{"agi_arg_3", "c"}, {"agi_arg_03", "z"}, {"agi_arg_x", "y"},
-                                      {"agi_arg_", "e"}, {"agi_future_key", "v"}});
-  CHECK(r->callingpres == 0);
-  CHECK(r->callington == 0);
-  CHECK(r->callingani2 == -3);
-  CHECK_FALSE(r->network);
+  CHECK(as_vector(r->unknown()) == std::vector<kv>{{"agi_arg_3", "c"}, {"agi_arg_03", "z"}, {"agi_arg_x", "y"},
+                                                   {"agi_arg_", "e"}, {"agi_future_key", "v"}});
+  CHECK(r->callingpres() == 0);
+  CHECK(r->callington() == 0);
+  CHECK(r->callingani2() == -3);
+  CHECK_FALSE(r->network());
 }
 
 TEST_CASE("environment: malformed lines are protocol errors", "[proto][agi][environment]") {
@@ -150,7 +156,7 @@ TEST_CASE("environment: truncated blocks and trailing bytes", "[proto][agi][envi
   }
   auto empty = parse_environment("\n");
   REQUIRE(empty);
-  CHECK(empty->request.empty());
+  CHECK(empty->request().empty());
 }
 
 TEST_CASE("environment: limits", "[proto][agi][environment]") {
@@ -178,6 +184,57 @@ TEST_CASE("environment: limits", "[proto][agi][environment]") {
   SECTION("exactly at the limit is fine") {
     auto r = parse_environment("agi_a: 1\n\n", {.max_bytes = 10, .max_lines = 2});
     CHECK(r);
+  }
+  SECTION("max_bytes is capped at max_block_bytes") {
+    const environment_limits generous{.max_bytes = 1 << 20, .max_lines = 100000};
+    std::string over = "agi_request: " + std::string(environment_limits::max_block_bytes, 'a') + "\n\n";
+    auto r = parse_environment(over, generous);
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::limit_exceeded);
+    CHECK(r.error().message.find("32768 bytes") != std::string::npos);
+
+    // Line by line: refused as soon as the block passes the cap.
+    environment_parser p(generous);
+    const std::string line = "agi_x: " + std::string(1000, 'b');
+    std::size_t lines = 0;
+    for (;;) {
+      auto fed = p.feed(line);
+      ++lines;
+      if (!fed) {
+        CHECK(fed.error() == errc::limit_exceeded);
+        break;
+      }
+      REQUIRE_FALSE(*fed);
+    }
+    CHECK(lines == environment_limits::max_block_bytes / (line.size() + 1) + 1);
+  }
+  SECTION("a block at the cap: text past 32 KiB (values and the decoded script) reads right") {
+    const environment_limits generous{.max_bytes = 1 << 20, .max_lines = 100000};
+    // A 16 KiB network script, decoded again into the text, and 16 KiB of unknown lines: about 48 KiB of text.
+    const std::string path(8000, 'p');
+    const std::string value(8000, 'v');
+    std::string b = "agi_network_script: " + path + "?k=" + value + "\n";
+    for (int i = 0; b.size() < environment_limits::max_block_bytes - 200; ++i)
+      b += "agi_u" + std::to_string(i % 10) + ": " + std::string(90, static_cast<char>('a' + i % 26)) + "\n";
+    b += "agi_channel: last\nagi_arg_1: one\n\n";
+    REQUIRE(b.size() <= environment_limits::max_block_bytes);
+    auto r = parse_environment(b, generous);
+    REQUIRE(r);
+    auto check = [&](const environment& e) {
+      CHECK(e.channel() == "last");
+      CHECK(e.script() == path);
+      CHECK(e.param("k") == std::optional<std::string_view>{value});
+      CHECK(e.network_script().size() == path.size() + 3 + value.size());
+      REQUIRE(e.args().size() == 1);
+      CHECK(e.args()[0] == "one");
+      REQUIRE(e.unknown().size() > 150);
+      CHECK(e.unknown().back().first == "agi_u" + std::to_string((e.unknown().size() - 1) % 10));
+      CHECK(e.unknown().back().second == std::string(90, static_cast<char>('a' + (e.unknown().size() - 1) % 26)));
+    };
+    check(*r);
+    environment copy(*r);
+    *r = environment{};
+    check(copy);
   }
 }
 
@@ -228,14 +285,15 @@ TEST_CASE("environment: split_script and url_decode", "[proto][agi][environment]
 }
 
 namespace {
-// Every view of `e` and of its vectors' elements, to check where they point.
+// Every view of `e` and of its arrays' elements, to check where they point.
 std::vector<std::string_view> all_views(const environment& e) {
-  std::vector<std::string_view> v{e.request,  e.channel,   e.language, e.type,     e.uniqueid,    e.version,
-                                  e.callerid, e.calleridname, e.dnid,  e.rdnis,    e.context,     e.extension,
-                                  e.priority, e.enhanced,  e.accountcode, e.threadid, e.network_script, e.script};
-  for (const auto& p : e.query) v.insert(v.end(), {p.key, p.value});
-  v.insert(v.end(), e.args.begin(), e.args.end());
-  for (const auto& [k, val] : e.unknown) v.insert(v.end(), {k, val});
+  std::vector<std::string_view> v{e.request(),  e.channel(),   e.language(),     e.type(),     e.uniqueid(),
+                                  e.version(),  e.callerid(),  e.calleridname(), e.dnid(),     e.rdnis(),
+                                  e.context(),  e.extension(), e.priority(),     e.enhanced(), e.accountcode(),
+                                  e.threadid(), e.network_script(), e.script()};
+  for (const auto& p : e.query()) v.insert(v.end(), {p.key, p.value});
+  v.insert(v.end(), e.args().begin(), e.args().end());
+  for (const auto& [k, val] : e.unknown()) v.insert(v.end(), {k, val});
   return v;
 }
 
@@ -257,29 +315,29 @@ const std::string with_unknown = block.substr(0, block.size() - 1) +
                                  "\n";
 
 void check_values(const environment& e) {
-  CHECK(e.network);
-  CHECK(e.network_script == "ivr/main?lang=en&x=a%20b");
-  CHECK(e.request == "agi://127.0.0.1/ivr/main?lang=en&x=a%20b");
-  CHECK(e.channel == "PJSIP/100-00000001");
-  CHECK(e.uniqueid == "1700000000.1");
-  CHECK(e.calleridname == "Alice");
-  CHECK(e.callingpres == 67);
-  CHECK(e.callington == 33);
-  CHECK(e.threadid == "140000");
-  CHECK(e.accountcode.empty());
-  CHECK(e.script == "ivr/main");
-  CHECK(e.query == std::vector<query_param>{{"lang", "en"}, {"x", "a b"}});
+  CHECK(e.network());
+  CHECK(e.network_script() == "ivr/main?lang=en&x=a%20b");
+  CHECK(e.request() == "agi://127.0.0.1/ivr/main?lang=en&x=a%20b");
+  CHECK(e.channel() == "PJSIP/100-00000001");
+  CHECK(e.uniqueid() == "1700000000.1");
+  CHECK(e.calleridname() == "Alice");
+  CHECK(e.callingpres() == 67);
+  CHECK(e.callington() == 33);
+  CHECK(e.threadid() == "140000");
+  CHECK(e.accountcode().empty());
+  CHECK(e.script() == "ivr/main");
+  CHECK(as_vector(e.query()) == std::vector<query_param>{{"lang", "en"}, {"x", "a b"}});
   CHECK(e.param("x") == std::optional<std::string_view>{"a b"});
-  CHECK(e.args == std::vector<std::string_view>{"one", "two words"});
+  CHECK(as_vector(e.args()) == std::vector<std::string_view>{"one", "two words"});
   using kv = std::pair<std::string_view, std::string_view>;
-  CHECK(e.unknown == std::vector<kv>{{"agi_arg_5", "five"}, {"agi_future", "f%20uture"}});
+  CHECK(as_vector(e.unknown()) == std::vector<kv>{{"agi_arg_5", "five"}, {"agi_future", "f%20uture"}});
 }
 
 bool empty(const environment& e) {
   for (auto v : all_views(e))
     if (!v.empty()) return false;
-  return e.query.empty() && e.args.empty() && e.unknown.empty() && !e.network && e.callingpres == 0 &&
-         e.callington == 0;
+  return e.query().empty() && e.args().empty() && e.unknown().empty() && !e.network() && e.callingpres() == 0 &&
+         e.callington() == 0;
 }
 }  // namespace
 
@@ -291,24 +349,24 @@ TEST_CASE("environment: moved and copied, the views stay right", "[proto][agi][e
   check_values(*original);
 
   SECTION("move construction and assignment keep the block") {
-    const char* channel = original->channel.data();
+    const char* channel = original->channel().data();
     environment moved(std::move(*original));
     CHECK(empty(*original));
     check_values(moved);
-    CHECK(moved.channel.data() == channel);  // the same bytes: nothing copied
+    CHECK(moved.channel().data() == channel);  // the same bytes: nothing copied
 
     environment assigned;
     assigned = std::move(moved);
     CHECK(empty(moved));
     check_values(assigned);
-    CHECK(assigned.channel.data() == channel);
+    CHECK(assigned.channel().data() == channel);
 
     // Many moves while a vector grows.
     std::vector<environment> many;
     for (int i = 0; i < 20; ++i) many.push_back(assigned);
     many.push_back(std::move(assigned));
     for (const auto& e : many) check_values(e);
-    CHECK(many.back().channel.data() == channel);
+    CHECK(many.back().channel().data() == channel);
 
     auto& self = many.back();
     self = std::move(self);
@@ -333,13 +391,23 @@ TEST_CASE("environment: moved and copied, the views stay right", "[proto][agi][e
     check_values(assigned);
   }
 
-  SECTION("views set by hand are copied as they are") {
-    static const std::string elsewhere = "set by hand";
-    original->channel = elsewhere;
+  SECTION("the arrays and the texts share one block, arrays first") {
+    auto check_layout = [](const environment& e) {
+      const char* args = reinterpret_cast<const char*>(e.args().data());
+      const char* query = reinterpret_cast<const char*>(e.query().data());
+      const char* unknown = reinterpret_cast<const char*>(e.unknown().data());
+      CHECK(query == args + e.args().size_bytes());
+      CHECK(unknown == query + e.query().size_bytes());
+      const char* text = unknown + e.unknown().size_bytes();
+      std::less<const char*> before;
+      for (auto v : all_views(e))
+        if (!v.empty()) CHECK_FALSE(before(v.data(), text));
+    };
+    check_layout(*original);
     environment copy(*original);
-    CHECK(copy.channel.data() == elsewhere.data());
-    CHECK(copy.context == "default");
-    CHECK(copy.context.data() != original->context.data());
+    check_layout(copy);
+    CHECK(independent(copy, *original));
+    CHECK(copy.args().data() != original->args().data());
   }
 
   SECTION("an empty environment copies and moves without allocating") {
@@ -356,7 +424,7 @@ TEST_CASE("environment: moved and copied, the views stay right", "[proto][agi][e
   }
 }
 
-TEST_CASE("environment: the transcript's environment is one block plus its vectors", "[proto][agi][environment]") {
+TEST_CASE("environment: the transcript's environment is one block", "[proto][agi][environment]") {
   auto t = costrix::test::load_agi_transcript("fastagi-basic.json");
   auto lines = costrix::test::split_lines(t.env);
   REQUIRE(lines.size() > 1);
@@ -369,10 +437,11 @@ TEST_CASE("environment: the transcript's environment is one block plus its vecto
   std::size_t built = costrix::test::allocation_count - before;
 
   environment e = std::move(p.get());
-  CHECK(e.script == "basic");
-  CHECK(e.channel == "Local/s@agi-test-00000002;2");
-  std::size_t vectors = !e.query.empty() + !e.args.empty() + !e.unknown.empty();
-  CHECK(vectors == 2);  // query and args; nothing unknown
+  CHECK(e.script() == "basic");
+  CHECK(e.channel() == "Local/s@agi-test-00000002;2");
+  CHECK_FALSE(e.query().empty());  // the arrays are in the one block too
+  CHECK_FALSE(e.args().empty());
+  CHECK(e.unknown().empty());
 
   before = costrix::test::allocation_count;
   environment moved(std::move(e));
@@ -381,18 +450,19 @@ TEST_CASE("environment: the transcript's environment is one block plus its vecto
   before = costrix::test::allocation_count;
   environment copy(moved);
   std::size_t on_copy = costrix::test::allocation_count - before;
-
-  // Every vector holds exactly its elements.
-  CHECK(copy.query.capacity() == copy.query.size());
-  CHECK(copy.args.capacity() == copy.args.size());
-  CHECK(moved.query.capacity() == moved.query.size());
-  CHECK(moved.args.capacity() == moved.args.size());
+  CHECK(copy.param("y") == std::optional<std::string_view>{"two words"});
+  CHECK(as_vector(copy.args()) == as_vector(moved.args()));
 
   if (!costrix::test::counting_allocations) {
     WARN("allocation counting is off under sanitizers");
   } else {
-    CHECK(built == 1 + vectors);
+    CHECK(built == 1);
     CHECK(on_move == 0);
-    CHECK(on_copy == 1 + vectors);
+    CHECK(on_copy == 1);
   }
+}
+
+TEST_CASE("environment: small inline", "[proto][agi][environment]") {
+  // The block's pointer, 18 16-bit slices, four ints, four 16-bit counts and a bool.
+  STATIC_REQUIRE(sizeof(environment) <= 112);
 }

@@ -264,11 +264,11 @@ TEST_CASE("transcript asyncagi-session: events and their URL-encoded values", "[
   CHECK(env_text.starts_with("agi_request: async\nagi_channel: Local/s@async-test-000000f0;2\n"));
   auto env = proto::agi::parse_environment(env_text);
   REQUIRE(env);
-  CHECK(env->request == "async");
-  CHECK(env->channel == "Local/s@async-test-000000f0;2");
-  CHECK(env->callingpres == 67);
-  CHECK(env->accountcode.empty());
-  CHECK(env->args == std::vector<std::string_view>{"argA", "argB"});
+  CHECK(env->request() == "async");
+  CHECK(env->channel() == "Local/s@async-test-000000f0;2");
+  CHECK(env->callingpres() == 67);
+  CHECK(env->accountcode().empty());
+  CHECK(std::ranges::equal(env->args(), std::vector<std::string_view>{"argA", "argB"}));
 
   std::vector<owned_message> exec;
   std::copy_if(all.begin(), all.end(), std::back_inserter(exec),

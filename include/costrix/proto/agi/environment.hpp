@@ -5,7 +5,9 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,44 +25,80 @@ struct query_param {
   friend bool operator==(const query_param&, const query_param&) = default;
 };
 
-/// What Asterisk tells the script about the call. Fields are empty (or 0) when
-/// Asterisk did not send them.
+/// What Asterisk tells the script about the call. Texts are empty (and numbers
+/// 0) when Asterisk did not send them.
 ///
-/// Every text is a view into one heap block that the environment owns: the
-/// views stay valid while the environment lives, and moving it keeps them (the
-/// block does not move). A copy has its own block, and its views point into it.
-/// A moved-from environment is empty. Views assigned by hand from elsewhere are
-/// copied as they are.
-struct environment {
-  std::string_view request;       ///< agi_request: the script or URL as given to AGI()
-  std::string_view channel;       ///< agi_channel: "PJSIP/100-00000001"
-  std::string_view language;      ///< agi_language
-  std::string_view type;          ///< agi_type: channel technology
-  std::string_view uniqueid;      ///< agi_uniqueid
-  std::string_view version;       ///< agi_version: Asterisk's version
-  std::string_view callerid;      ///< agi_callerid: number, "unknown" when absent
-  std::string_view calleridname;  ///< agi_calleridname
-  int callingpres = 0;            ///< agi_callingpres
-  int callingani2 = 0;            ///< agi_callingani2
-  int callington = 0;             ///< agi_callington
-  int callingtns = 0;             ///< agi_callingtns
-  std::string_view dnid;          ///< agi_dnid
-  std::string_view rdnis;         ///< agi_rdnis
-  std::string_view context;       ///< agi_context
-  std::string_view extension;     ///< agi_extension
-  std::string_view priority;      ///< agi_priority (a number, kept as Asterisk sent it)
-  std::string_view enhanced;      ///< agi_enhanced: "0.0", or "1.0" for EAGI
-  std::string_view accountcode;   ///< agi_accountcode
-  std::string_view threadid;      ///< agi_threadid
-  bool network = false;           ///< agi_network: "yes" for FastAGI
-  std::string_view network_script;  ///< agi_network_script: "path?query" after the host in agi://host/path?query
+/// Every text is a view into one heap block that the environment owns, laid out
+/// as [args][query][unknown][text bytes]: the views stay valid while the
+/// environment lives, and moving it keeps them (the block does not move). A copy
+/// has its own block (one allocation), and its views point into it. A moved-from
+/// or default environment is empty and holds no block.
+///
+/// Inline the environment holds only 16-bit offsets into the block's text, the
+/// counts, the numbers and the block's pointer, so the text of one environment
+/// is at most 65535 bytes (see environment_limits).
+class environment {
+ public:
+  /// agi_request: the script or URL as given to AGI()
+  std::string_view request() const noexcept { return text(i_request); }
+  /// agi_channel: "PJSIP/100-00000001"
+  std::string_view channel() const noexcept { return text(i_channel); }
+  /// agi_language
+  std::string_view language() const noexcept { return text(i_language); }
+  /// agi_type: channel technology
+  std::string_view type() const noexcept { return text(i_type); }
+  /// agi_uniqueid
+  std::string_view uniqueid() const noexcept { return text(i_uniqueid); }
+  /// agi_version: Asterisk's version
+  std::string_view version() const noexcept { return text(i_version); }
+  /// agi_callerid: number, "unknown" when absent
+  std::string_view callerid() const noexcept { return text(i_callerid); }
+  /// agi_calleridname
+  std::string_view calleridname() const noexcept { return text(i_calleridname); }
+  /// agi_callingpres
+  int callingpres() const noexcept { return callingpres_; }
+  /// agi_callingani2
+  int callingani2() const noexcept { return callingani2_; }
+  /// agi_callington
+  int callington() const noexcept { return callington_; }
+  /// agi_callingtns
+  int callingtns() const noexcept { return callingtns_; }
+  /// agi_dnid
+  std::string_view dnid() const noexcept { return text(i_dnid); }
+  /// agi_rdnis
+  std::string_view rdnis() const noexcept { return text(i_rdnis); }
+  /// agi_context
+  std::string_view context() const noexcept { return text(i_context); }
+  /// agi_extension
+  std::string_view extension() const noexcept { return text(i_extension); }
+  /// agi_priority (a number, kept as Asterisk sent it)
+  std::string_view priority() const noexcept { return text(i_priority); }
+  /// agi_enhanced: "0.0", or "1.0" for EAGI
+  std::string_view enhanced() const noexcept { return text(i_enhanced); }
+  /// agi_accountcode
+  std::string_view accountcode() const noexcept { return text(i_accountcode); }
+  /// agi_threadid
+  std::string_view threadid() const noexcept { return text(i_threadid); }
+  /// agi_network: "yes" for FastAGI
+  bool network() const noexcept { return network_; }
+  /// agi_network_script: "path?query" after the host in agi://host/path?query
+  std::string_view network_script() const noexcept { return text(i_network_script); }
 
-  std::string_view script;                ///< network_script's path, URL-decoded ("basic")
-  std::vector<query_param> query;         ///< network_script's query, URL-decoded, in order
-  std::vector<std::string_view> args;     ///< agi_arg_1 ... agi_arg_N, in order
-  std::vector<std::pair<std::string_view, std::string_view>> unknown;  ///< any other agi_* line, in order
+  /// network_script's path, URL-decoded ("basic").
+  std::string_view script() const noexcept { return text(i_script); }
+  /// network_script's query, URL-decoded, in order.
+  std::span<const query_param> query() const noexcept { return array<query_param>(query_offset(), query_count_); }
+  /// agi_arg_1 ... agi_arg_N, in order.
+  std::span<const std::string_view> args() const noexcept { return array<std::string_view>(0, args_count_); }
+  /// Any other agi_* line (key with its "agi_" prefix, value), in order.
+  std::span<const std::pair<std::string_view, std::string_view>> unknown() const noexcept {
+    return array<unknown_pair>(unknown_offset(), unknown_count_);
+  }
 
-  /// Empty: every view empty, nothing allocated.
+  /// The first value of a query key, if present.
+  std::optional<std::string_view> param(std::string_view key) const;
+
+  /// Empty: every text empty, nothing allocated.
   environment() noexcept = default;
   environment(const environment& other);
   environment(environment&& other) noexcept;
@@ -68,19 +106,74 @@ struct environment {
   environment& operator=(environment&& other) noexcept;
   ~environment() = default;
 
-  /// The first value of a query key, if present.
-  std::optional<std::string_view> param(std::string_view key) const;
-
  private:
   friend class environment_parser;
+
+  /// Bytes [offset, offset + size) of the block's text part.
+  struct slice {
+    std::uint16_t offset = 0;
+    std::uint16_t size = 0;
+  };
+  enum text_index : std::uint8_t {
+    i_request,
+    i_channel,
+    i_language,
+    i_type,
+    i_uniqueid,
+    i_version,
+    i_callerid,
+    i_calleridname,
+    i_dnid,
+    i_rdnis,
+    i_context,
+    i_extension,
+    i_priority,
+    i_enhanced,
+    i_accountcode,
+    i_threadid,
+    i_network_script,
+    i_script,  // decoded from network_script, not a line of its own
+    text_count
+  };
+  using unknown_pair = std::pair<std::string_view, std::string_view>;
+
+  std::size_t query_offset() const noexcept { return args_count_ * sizeof(std::string_view); }
+  std::size_t unknown_offset() const noexcept { return query_offset() + query_count_ * sizeof(query_param); }
+  std::size_t text_offset() const noexcept { return unknown_offset() + unknown_count_ * sizeof(unknown_pair); }
+  std::size_t block_size() const noexcept { return text_offset() + text_size_; }
+  const char* block() const noexcept { return storage_.get(); }
+  template <class T>
+  std::span<const T> array(std::size_t offset, std::size_t count) const noexcept {
+    if (count == 0) return {};
+    return {std::launder(reinterpret_cast<const T*>(block() + offset)), count};
+  }
+  std::string_view text(text_index i) const noexcept {
+    slice s = texts_[i];
+    return s.size == 0 ? std::string_view{} : std::string_view{block() + text_offset() + s.offset, s.size};
+  }
   void swap_with(environment& other) noexcept;
 
-  std::unique_ptr<char[]> storage_;  ///< every byte the views point to
-  std::size_t storage_size_ = 0;
+  std::unique_ptr<char[]> storage_;  ///< the block: arrays, then every text byte
+  std::array<slice, text_count> texts_{};
+  int callingpres_ = 0;
+  int callingani2_ = 0;
+  int callington_ = 0;
+  int callingtns_ = 0;
+  std::uint16_t args_count_ = 0;
+  std::uint16_t query_count_ = 0;
+  std::uint16_t unknown_count_ = 0;
+  std::uint16_t text_size_ = 0;  ///< bytes of the text part
+  bool network_ = false;
 };
 
+/// Limits of one `agi_*` block. Whatever max_bytes says, a block is refused
+/// (errc::limit_exceeded) beyond environment_limits::max_block_bytes (32 KiB):
+/// an environment addresses its text with 16-bit offsets, and its text is the
+/// block's values plus the decoded network script (at most the size of
+/// network_script again), so 32 KiB of lines always fit in 65535 bytes.
 struct environment_limits {
-  std::size_t max_bytes = 16 * 1024;  ///< all lines of the block together
+  static constexpr std::size_t max_block_bytes = 32 * 1024;  ///< the cap on max_bytes
+  std::size_t max_bytes = 16 * 1024;  ///< all lines of the block together (capped at max_block_bytes)
   std::size_t max_lines = 256;
 };
 
@@ -95,7 +188,8 @@ struct environment_limits {
 ///   - other unknown `agi_*` keys go to `unknown`, in order;
 ///   - integer fields that are not numbers read as 0;
 ///   - over `max_lines` lines or `max_bytes` bytes (each line counted with its
-///     '\n') is `errc::limit_exceeded`; feeding after the end is `errc::protocol`.
+///     '\n'; max_bytes capped at environment_limits::max_block_bytes) is
+///     `errc::limit_exceeded`; feeding after the end is `errc::protocol`.
 class environment_parser {
  public:
   explicit environment_parser(environment_limits limits = {}) : limits_(limits) {}
@@ -105,9 +199,9 @@ class environment_parser {
   /// outlive the call: their values are copied.
   result<bool> feed(std::string_view line);
 
-  /// The environment, complete once feed() has returned true. Its texts are
-  /// put in place (one allocation for all of them, one per non-empty vector)
-  /// when the closing empty line arrives.
+  /// The environment, complete once feed() has returned true. Its block is
+  /// put in place (one allocation for its arrays and texts) when the closing
+  /// empty line arrives.
   environment& get() noexcept { return env_; }
 
  private:
@@ -115,10 +209,10 @@ class environment_parser {
     std::size_t offset = 0;
     std::size_t size = 0;
   };
-  static constexpr std::size_t text_field_count = 17;
+  static constexpr std::size_t text_field_count = environment::i_script;  // every text but the decoded script
 
   piece keep(std::string_view s);
-  void build();
+  result<void> build();
 
   environment env_;
   environment_limits limits_;
