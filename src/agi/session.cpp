@@ -12,27 +12,40 @@ namespace asio = boost::asio;
 session::session(io::stream& stream, session_options options)
     : stream_(stream), options_(options), receiver_(options.max_line), deadline_(stream) {}
 
+result<bool> session::try_start() {
+  if (!starting_) starting_ = std::make_unique<proto::agi::environment_parser>(options_.environment_limits);
+  auto done = receiver_.drain(stream_, [this](std::string_view line) { return starting_->feed(line); });
+  if (!done) {
+    starting_.reset();
+    return fail(broken(std::move(done).error()));
+  }
+  if (!*done) return false;
+  env_ = std::move(starting_->get());
+  starting_.reset();
+  return true;
+}
+
 awaitable<result<void>> session::start() {
-  // On the heap, not in this frame: Asio reuses a finished frame's memory for
-  // later, smaller frames, so a large one here would cost every idle session.
-  auto parser = std::make_unique<proto::agi::environment_parser>(options_.environment_limits);
+  auto first = try_start();
+  if (!first) co_return fail(std::move(first).error());
+  if (*first) co_return ok();
   deadline_.arm(options_.environment_timeout);
   for (;;) {
-    auto done = receiver_.drain(stream_, [&](std::string_view line) { return parser->feed(line); });
-    if (!done) {
-      deadline_.disarm();
-      co_return fail(broken(std::move(done).error()));
-    }
-    if (*done) break;
     auto [ec] = co_await stream_.async_wait_readable(asio::as_tuple(asio::use_awaitable));
     if (ec) {
       deadline_.disarm();
+      starting_.reset();
       co_return fail(wait_failed(ec));
     }
+    auto done = try_start();
+    if (!done) {
+      deadline_.disarm();
+      co_return fail(std::move(done).error());
+    }
+    if (*done) break;
   }
   if (options_.command_timeout.count() > 0) deadline_.disarm();
   else deadline_.release();  // no deadline until the session ends: keep no timer
-  env_ = std::move(parser->get());
   co_return ok();
 }
 

@@ -230,28 +230,40 @@ void server::admit(core_state& cs, int fd) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   auto* c = new call(cs.executor, fd, options_.session);
   cs.link(c);
-  // Two coroutines, one after the other: the environment, then the handler
-  // alone, so that a call waiting on Asterisk holds no frame of costrix's.
-  asio::co_spawn(cs.executor, welcome(*c), [this, &cs, c](std::exception_ptr, const handler* h) {
-    if (h == nullptr) return finish(cs, c);
-    asio::co_spawn(cs.executor, (*h)(c->session),
-                   asio::bind_cancellation_slot(c->cancel.slot(), [this, &cs, c](std::exception_ptr e) {
-                     if (e) log_threw(c->session, e, stopping_.load(std::memory_order_relaxed));
-                     finish(cs, c);
-                   }));
+  // The environment has usually arrived with the connection: then the handler
+  // starts at once; otherwise a coroutine waits for the rest first.
+  auto started = c->session.try_start();
+  if (!started) {
+    log_no_environment(c->stream, started.error());
+    return finish(cs, c);
+  }
+  if (*started) return run_handler(cs, c);
+  asio::co_spawn(cs.executor, welcome(*c), [this, &cs, c](std::exception_ptr, bool ok) {
+    if (!ok) return finish(cs, c);
+    run_handler(cs, c);
   });
 }
 
-awaitable<const handler*> server::welcome(call& c) {
+awaitable<bool> server::welcome(call& c) {
   auto started = co_await c.session.start();
-  if (!started) {
-    log_no_environment(c.stream, started.error());
-    co_return nullptr;
+  if (!started) log_no_environment(c.stream, started.error());
+  co_return started.has_value();
+}
+
+// The handler runs alone in its coroutine, so that a call waiting on Asterisk
+// holds no frame of costrix's.
+void server::run_handler(core_state& cs, call* c) {
+  c->routes = routes_.load();
+  const handler* h = c->routes->find(c->session.script());
+  if (h == nullptr) {
+    log_no_route(c->session);
+    return finish(cs, c);
   }
-  c.routes = routes_.load();
-  const handler* h = c.routes->find(c.session.script());
-  if (h == nullptr) log_no_route(c.session);
-  co_return h;
+  asio::co_spawn(cs.executor, (*h)(c->session),
+                 asio::bind_cancellation_slot(c->cancel.slot(), [this, &cs, c](std::exception_ptr e) {
+                   if (e) log_threw(c->session, e, stopping_.load(std::memory_order_relaxed));
+                   finish(cs, c);
+                 }));
 }
 
 // Runs once the call's coroutines are gone: only now may stop()'s callback

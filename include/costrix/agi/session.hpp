@@ -80,6 +80,9 @@ class session {
 
   /// Reads the `agi_*` environment. Servers call this before the handler runs.
   awaitable<result<void>> start();
+  /// start() without waiting: true once the whole environment has been read
+  /// (usually at once: Asterisk sends it as it connects), false while more is due.
+  result<bool> try_start();
 
   const environment& env() const noexcept { return env_; }
   /// agi_arg_1 ... agi_arg_N.
@@ -186,6 +189,7 @@ class session {
   std::uint32_t unsent_size_ = 0;
   std::uint32_t unsent_offset_ = 0;
   io::deadline deadline_;
+  std::unique_ptr<proto::agi::environment_parser> starting_;  // while the environment arrives
   std::atomic<bool> hung_up_{false};
   bool broken_ = false;
 };

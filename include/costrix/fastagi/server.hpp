@@ -73,7 +73,8 @@ class server {
   struct call;
   awaitable<void> accept_loop(unsigned core);
   void admit(core_state& cs, int fd);
-  awaitable<const handler*> welcome(call& c);
+  awaitable<bool> welcome(call& c);
+  void run_handler(core_state& cs, call* c);
   void finish(core_state& cs, call* c);
   void session_ended();
   void maybe_stopped();
