@@ -12,24 +12,33 @@ line_buffer::line_buffer(std::size_t max_line, std::size_t initial)
   data_ = std::make_unique<char[]>(capacity_);
 }
 
+result<std::optional<std::string_view>> cut_line(std::string_view pending, std::size_t newline,
+                                                 std::size_t max_line) {
+  if (newline == std::string_view::npos) {
+    // A pending "\r" may still be followed by "\n": allow max_line + "\r".
+    if (pending.size() > max_line + 1)
+      return fail(errc::limit_exceeded, "line longer than " + std::to_string(max_line) + " bytes");
+    return std::optional<std::string_view>{};
+  }
+  std::string_view line = pending.substr(0, newline);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.size() > max_line)
+    return fail(errc::limit_exceeded, "line longer than " + std::to_string(max_line) + " bytes");
+  return std::optional<std::string_view>{line};
+}
+
 result<std::optional<std::string_view>> line_buffer::next_line() {
   const char* base = data_.get();
   const char* nl = static_cast<const char*>(std::memchr(base + scan_, '\n', end_ - scan_));
-  if (nl == nullptr) {
+  std::string_view pending{base + begin_, end_ - begin_};
+  auto line = cut_line(pending, nl ? static_cast<std::size_t>(nl - (base + begin_)) : std::string_view::npos, max_line_);
+  if (line && *line) {
+    begin_ += static_cast<std::size_t>(nl - (base + begin_)) + 1;
+    scan_ = begin_;
+  } else if (line) {
     scan_ = end_;
-    // A pending "\r" may still be followed by "\n": allow max_line + "\r".
-    if (end_ - begin_ > max_line_ + 1)
-      return fail(errc::limit_exceeded, "line longer than " + std::to_string(max_line_) + " bytes");
-    return std::optional<std::string_view>{};
   }
-  std::size_t len = static_cast<std::size_t>(nl - (base + begin_));
-  std::string_view line{base + begin_, len};
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.size() > max_line_)
-    return fail(errc::limit_exceeded, "line longer than " + std::to_string(max_line_) + " bytes");
-  begin_ += len + 1;
-  scan_ = begin_;
-  return std::optional<std::string_view>{line};
+  return line;
 }
 
 std::span<char> line_buffer::prepare() {

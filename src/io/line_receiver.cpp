@@ -22,10 +22,6 @@ std::span<char> scratch(std::size_t at_least) {
   return {buffer.get(), capacity};
 }
 
-error too_long(std::size_t max_line) {
-  return error{errc::limit_exceeded, "line longer than " + std::to_string(max_line) + " bytes"};
-}
-
 }  // namespace
 
 result<std::span<char>> line_receiver::fill(stream& s) {
@@ -53,16 +49,9 @@ result<std::span<char>> line_receiver::fill(stream& s) {
 result<std::optional<std::string_view>> line_receiver::next_line(std::span<char> bytes, std::size_t& used) const {
   std::string_view rest{bytes.data() + used, bytes.size() - used};
   auto nl = rest.find('\n');
-  if (nl == std::string_view::npos) {
-    // A pending "\r" may still be followed by "\n": allow max_line + "\r".
-    if (rest.size() > std::size_t{max_line_} + 1) return fail(too_long(max_line_));
-    return std::optional<std::string_view>{};
-  }
-  std::string_view line = rest.substr(0, nl);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.size() > max_line_) return fail(too_long(max_line_));
-  used += nl + 1;
-  return std::optional<std::string_view>{line};
+  auto line = cut_line(rest, nl, max_line_);
+  if (line && *line) used += nl + 1;
+  return line;
 }
 
 void line_receiver::keep(std::span<const char> rest) {

@@ -136,7 +136,11 @@ std::string stream::peer() const {
   if (addr.ss_family == AF_INET6) {
     auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
     ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
-    return "[" + std::string(text) + "]:" + std::to_string(ntohs(a->sin6_port));
+    std::string out(1, '[');  // appended: GCC 12 warns about "[" + std::string, a false -Wrestrict
+    out += text;
+    out += "]:";
+    out += std::to_string(ntohs(a->sin6_port));
+    return out;
   }
   return "unix";
 }

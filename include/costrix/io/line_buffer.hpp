@@ -11,6 +11,13 @@
 
 namespace costrix::io {
 
+/// The line at the start of `pending`, whose first '\n' is at `newline`
+/// (`std::string_view::npos`: none yet), without its `\n` or `\r\n`:
+/// std::nullopt while it has not ended, `errc::limit_exceeded` once it is
+/// longer than `max_line`. The rule every line reader of costrix follows.
+result<std::optional<std::string_view>> cut_line(std::string_view pending, std::size_t newline,
+                                                 std::size_t max_line);
+
 /// The receive buffer of one connection. No I/O: the owner reads into
 /// `prepare()`, calls `commit(n)`, then takes complete lines with `next_line()`.
 ///

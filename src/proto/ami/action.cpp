@@ -22,15 +22,6 @@ bool is_value(std::string_view s) noexcept {
   return s.find_first_of(std::string_view{"\r\n\0", 3}) == std::string_view::npos;
 }
 
-// printable(text) in double quotes. (Built by appending: GCC 12 warns about
-// `"\"" + std::string` at -O3, a false -Wrestrict.)
-std::string quoted(std::string_view text) {
-  std::string s(1, '"');
-  s += printable(text);
-  s += '"';
-  return s;
-}
-
 }  // namespace
 
 action_writer::action_writer(std::string& out, std::string_view name) : out_(out), start_(out.size()) {

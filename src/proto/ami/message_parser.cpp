@@ -37,15 +37,6 @@ message_kind kind_of(std::string_view first_key) noexcept {
   return message_kind::other;
 }
 
-// printable(text) in double quotes. (Built by appending: GCC 12 warns about
-// `"\"" + std::string` at -O3, a false -Wrestrict.)
-std::string quoted(std::string_view text) {
-  std::string s(1, '"');
-  s += printable(text);
-  s += '"';
-  return s;
-}
-
 }  // namespace
 
 message_parser::message_parser(ami::limits l, first f)
