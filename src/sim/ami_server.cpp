@@ -1370,6 +1370,10 @@ struct ami_server::state : std::enable_shared_from_this<state> {
 
 // ---- ami_server
 
+std::string md5_login_key(std::string_view challenge, std::string_view secret) {
+  return md5_hex(std::string(challenge) + std::string(secret));
+}
+
 ami_server::ami_server(runtime& rt, ami_server_options options) : ami_server(rt.executor(0), std::move(options)) {}
 
 ami_server::ami_server(executor_type ex, ami_server_options options)

@@ -86,6 +86,9 @@ struct ami_server_stats {
   std::map<std::string, std::uint64_t, std::less<>> actions;  ///< actions received, by name as first spelled
 };
 
+/// The `Key` of an MD5 login: md5(challenge + secret) in lowercase hex, as Asterisk checks it.
+std::string md5_login_key(std::string_view challenge, std::string_view secret);
+
 /// Listens for AMI clients and answers as Asterisk 22 does (forms recorded from
 /// a real one: tests/data/transcripts): login (plain and MD5 challenge), event
 /// masks, Ping, Command, Getvar/Setvar, the AstDB actions, Originate, event
