@@ -642,12 +642,12 @@ struct ami_server::state : std::enable_shared_from_this<state> {
     }
   }
 
-  static awaitable<void> flood_loop(std::shared_ptr<state> self, event_flood f, std::uint64_t generation) {
+  static awaitable<void> flood_loop(std::shared_ptr<state> self, event_flood f, std::uint64_t generation,
+                                    std::function<void()> done) {
     asio::steady_timer tick{self->ex};
     auto begun = steady_clock::now();
     std::uint64_t sent = 0;
-    for (;;) {
-      if (self->stopped || self->flood_generation != generation) co_return;
+    while (!self->stopped && self->flood_generation == generation) {
       std::uint64_t due = sent + 256;
       if (f.rate > 0) {
         std::chrono::duration<double> elapsed = steady_clock::now() - begun;
@@ -655,7 +655,7 @@ struct ami_server::state : std::enable_shared_from_this<state> {
       }
       if (f.count > 0) due = std::min<std::uint64_t>(due, f.count);
       while (sent < due) self->flood_event(sent++);
-      if (f.count > 0 && sent >= f.count) co_return;
+      if (f.count > 0 && sent >= f.count) break;
       if (f.rate > 0) {
         tick.expires_after(milliseconds(1));
         co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -663,6 +663,7 @@ struct ami_server::state : std::enable_shared_from_this<state> {
         co_await asio::post(self->ex, asio::use_awaitable);  // let the writers run
       }
     }
+    if (done) done();
   }
 
   // ---- actions
@@ -1411,10 +1412,14 @@ void ami_server::broadcast(ami_fields event) {
   state_->post([s = state_.get(), e = std::move(event)] { s->emit(e); });
 }
 
-void ami_server::start_flood(event_flood flood) {
-  state_->post([s = state_.get(), flood] {
-    if (s->stopped) return;
-    asio::co_spawn(s->ex, state::flood_loop(s->shared_from_this(), flood, ++s->flood_generation), asio::detached);
+void ami_server::start_flood(event_flood flood, std::function<void()> done) {
+  state_->post([s = state_.get(), flood, done = std::move(done)] {
+    if (s->stopped) {
+      if (done) done();
+      return;
+    }
+    asio::co_spawn(s->ex, state::flood_loop(s->shared_from_this(), flood, ++s->flood_generation, done),
+                   asio::detached);
   });
 }
 

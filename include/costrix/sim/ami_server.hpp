@@ -50,7 +50,8 @@ struct originate_outcome {
   std::chrono::milliseconds delay{0};  ///< from the action to the OriginateResponse event (the answer, if not Async)
 };
 
-/// Decides an Originate's outcome from the action (Channel, Exten, Application, Variable...).
+/// Decides an Originate's outcome from the action (Channel, Exten, Application,
+/// Variable...); called on the server's executor.
 using originate_policy = std::function<originate_outcome(const proto::ami::message& action)>;
 
 struct ami_server_options {
@@ -125,7 +126,9 @@ class ami_server {
   /// class is the first word of its `Privilege` header ("call,all" -> call);
   /// an event without one goes to every client with events on.
   void broadcast(ami_fields event);
-  void start_flood(event_flood flood = {});
+  /// Starts a flood (replacing one in progress); `done` runs when it ends:
+  /// `count` events sent, stop_flood(), another start_flood() or stop().
+  void start_flood(event_flood flood = {}, std::function<void()> done = {});
   void stop_flood();
 
   /// Closes every client connection (an Asterisk restart); listening goes on.
