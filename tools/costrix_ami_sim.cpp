@@ -39,7 +39,8 @@ constexpr const char* usage = R"(usage: costrix-ami-sim [options]
   --disconnect-on ACTION      close the connection of a client that sends ACTION
   --flood RATE                unsolicited Newchannel/VarSet/Hangup events per second (0: flat out)
   --flood-count N             stop the flood after N events (default: never)
-  --async-agi N               start N AsyncAGI calls, one every --async-agi-interval
+  --async-agi N               start N AsyncAGI calls (channels Local/s@sim-0;2, -1;2 ...), one
+                              every --async-agi-interval, the first after one interval
   --async-agi-interval MS     (default 1000)
   --agi-arg VALUE             an argument of those calls (repeat for more)
 Runs until SIGINT or SIGTERM, then prints what it received.
