@@ -80,6 +80,7 @@ class client {
   void send(std::string_view bytes) {
     while (!bytes.empty()) {
       ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return;
       bytes.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -97,6 +98,9 @@ class client {
       }
       char chunk[64 * 1024];
       ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      // With io_uring, completions of work this thread submitted interrupt its
+      // blocking calls: EINTR, as a signal would.
+      if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) timed_out_ = true;
         return std::nullopt;
