@@ -785,10 +785,11 @@ TEST_CASE("ami sim: AsyncAGI over AMI, as in the transcript", "[sim][ami][agi]")
   }
   auto env = costrix::proto::agi::parse_environment(ami::url_decode(*start.get("Env")));
   REQUIRE(env);
-  CHECK(env->request == "async");
-  CHECK(env->channel == "Local/s@async-test-000000f0;2");
-  CHECK(env->type == "Local");
-  CHECK(env->args == std::vector<std::string_view>{"argA", "argB"});
+  CHECK(env->request() == "async");
+  CHECK(env->channel() == "Local/s@async-test-000000f0;2");
+  CHECK(env->type() == "Local");
+  CHECK(std::vector<std::string_view>(env->args().begin(), env->args().end()) ==
+        std::vector<std::string_view>{"argA", "argB"});
   // The same block as Asterisk's but for the thread id and the priority.
   auto lines = [](std::string_view block) {
     std::vector<std::string> out;
