@@ -12,15 +12,26 @@ namespace asio = boost::asio;
 session::session(io::stream& stream, session_options options)
     : stream_(stream), options_(options), receiver_(options.max_line), deadline_(stream) {}
 
+// Usually the whole environment is there at once: it is parsed by this
+// thread's parser, whose buffers are reused. Only a session whose environment
+// arrives in pieces keeps a parser of its own (a copy, sized to what came).
 result<bool> session::try_start() {
-  if (!starting_) starting_ = std::make_unique<proto::agi::environment_parser>(options_.environment_limits);
-  auto done = receiver_.drain(stream_, [this](std::string_view line) { return starting_->feed(line); });
+  thread_local proto::agi::environment_parser shared;
+  proto::agi::environment_parser* parser = starting_.get();
+  if (!parser) {
+    shared.reset(options_.environment_limits);
+    parser = &shared;
+  }
+  auto done = receiver_.drain(stream_, [parser](std::string_view line) { return parser->feed(line); });
   if (!done) {
     starting_.reset();
     return fail(broken(std::move(done).error()));
   }
-  if (!*done) return false;
-  env_ = std::move(starting_->get());
+  if (!*done) {
+    if (!starting_) starting_ = std::make_unique<proto::agi::environment_parser>(shared);
+    return false;
+  }
+  env_ = std::move(parser->get());
   starting_.reset();
   return true;
 }

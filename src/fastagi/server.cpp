@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/version.hpp>
 
 #include <fmt/format.h>
 
@@ -46,7 +47,8 @@ struct server::route_table {
 };
 
 // One connection, from accept to close: its stream, its session, and its
-// place in its core's list so that stop() can close it. Touched only on that core.
+// place in one of its core's lists so that stop() can close it. Touched only
+// on that core.
 struct server::call {
   call(runtime::executor_type ex, int fd, const agi::session_options& options)
       : stream(io::stream::adopt(ex, fd)), session(stream, options) {}
@@ -54,34 +56,53 @@ struct server::call {
   agi::session session;
   std::shared_ptr<const route_table> routes;  // keeps the handler alive for the whole call
   asio::cancellation_signal cancel;           // cancels whatever the handler awaits (stop's deadline)
+  std::chrono::steady_clock::time_point environment_due{};  // while in `waiting`
+  bool waiting = false;                       // in core_state::waiting, not core_state::running
   call* prev = nullptr;
   call* next = nullptr;
 };
 
+// An intrusive list of calls, in the order they were added.
+struct server::call_list {
+  call* head = nullptr;
+  call* tail = nullptr;
+
+  void push_back(call* c) noexcept {
+    c->prev = tail;
+    c->next = nullptr;
+    (tail ? tail->next : head) = c;
+    tail = c;
+  }
+  void erase(call* c) noexcept {
+    (c->prev ? c->prev->next : head) = c->next;
+    (c->next ? c->next->prev : tail) = c->prev;
+    c->prev = c->next = nullptr;
+  }
+};
+
+// A core's listener and its calls. Calls whose environment has not arrived
+// wait in `waiting`: every call gets the same environment timeout, so the
+// list is in deadline order and one timer per core serves all of them.
 struct server::core_state {
-  explicit core_state(runtime::executor_type ex) : executor(ex), acceptor(ex), grace(ex), backoff(ex) {}
+  explicit core_state(runtime::executor_type ex)
+      : executor(ex), acceptor(ex), grace(ex), backoff(ex), environment_timer(ex) {}
   runtime::executor_type executor;
   tcp::acceptor acceptor;
   asio::steady_timer grace;
   asio::steady_timer backoff;
-  call* sessions = nullptr;
+  asio::steady_timer environment_timer;
+  bool environment_timer_armed = false;
+  call_list waiting;  // the environment is due
+  call_list running;  // the handler runs
   std::chrono::steady_clock::time_point refused_logged_at{};
   std::size_t refused_unlogged = 0;
 
-  void link(call* s) {
-    s->next = sessions;
-    if (sessions) sessions->prev = s;
-    sessions = s;
-  }
-  void unlink(call* s) {
-    if (s->prev) s->prev->next = s->next;
-    else sessions = s->next;
-    if (s->next) s->next->prev = s->prev;
-  }
   void close_all() {
-    for (auto* s = sessions; s; s = s->next) {
-      s->stream.close();
-      s->cancel.emit(asio::cancellation_type::terminal);
+    for (call_list* list : {&waiting, &running}) {
+      for (auto* c = list->head; c; c = c->next) {
+        c->stream.close();
+        c->cancel.emit(asio::cancellation_type::terminal);
+      }
     }
   }
 };
@@ -229,29 +250,87 @@ void server::admit(core_state& cs, int fd) {
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   auto* c = new call(cs.executor, fd, options_.session);
-  cs.link(c);
   // The environment has usually arrived with the connection: then the handler
-  // starts at once; otherwise a coroutine waits for the rest first.
+  // starts at once; otherwise the call waits for the rest, holding no
+  // coroutine and no timer of its own.
   auto started = c->session.try_start();
   if (!started) {
+    cs.running.push_back(c);
     log_no_environment(c->stream, started.error());
     return finish(cs, c);
   }
-  if (*started) return run_handler(cs, c);
-  asio::co_spawn(cs.executor, welcome(*c), [this, &cs, c](std::exception_ptr, bool ok) {
-    if (!ok) return finish(cs, c);
+  if (*started) {
+    cs.running.push_back(c);
+    return run_handler(cs, c);
+  }
+  c->waiting = true;
+  cs.waiting.push_back(c);
+  if (auto timeout = options_.session.environment_timeout; timeout.count() > 0) {
+    c->environment_due = std::chrono::steady_clock::now() + timeout;
+    if (!cs.environment_timer_armed) arm_environment_timer(cs);
+  }
+  await_environment(cs, c);
+}
+
+void server::await_environment(core_state& cs, call* c) {
+  c->stream.async_wait_readable([this, &cs, c](const boost::system::error_code& ec) {
+    result<bool> started = false;
+    if (ec == asio::error::operation_aborted && c->environment_due == std::chrono::steady_clock::time_point::max())
+      started = fail(errc::timeout, fmt::format("none within {} ms", options_.session.environment_timeout.count()));
+    else if (ec)
+      started = fail(errc::disconnected, ec.message());
+    else
+      started = c->session.try_start();
+    if (started && !*started) return await_environment(cs, c);
+    cs.waiting.erase(c);
+    c->waiting = false;
+    cs.running.push_back(c);
+    if (!started) {
+      log_no_environment(c->stream, started.error());
+      return finish(cs, c);
+    }
     run_handler(cs, c);
   });
 }
 
-awaitable<bool> server::welcome(call& c) {
-  auto started = co_await c.session.start();
-  if (!started) log_no_environment(c.stream, started.error());
-  co_return started.has_value();
+// Ends the waits of the calls whose environment is overdue (marked with a
+// time_point::max() deadline), then sleeps until the next one is due.
+void server::arm_environment_timer(core_state& cs) {
+  cs.environment_timer_armed = false;
+  const auto now = std::chrono::steady_clock::now();
+  for (call* c = cs.waiting.head; c; c = c->next) {
+    if (c->environment_due == std::chrono::steady_clock::time_point::max()) continue;  // ending already
+    if (c->environment_due == std::chrono::steady_clock::time_point{}) continue;     // no timeout
+    if (c->environment_due > now) {
+      cs.environment_timer_armed = true;
+      cs.environment_timer.expires_at(c->environment_due);
+      // Only a re-arm or the server's destruction cancels the wait: then
+      // there is nothing to do, and `cs` may be gone.
+      cs.environment_timer.async_wait([this, &cs](const boost::system::error_code& ec) {
+        if (!ec) arm_environment_timer(cs);
+      });
+      return;
+    }
+    c->environment_due = std::chrono::steady_clock::time_point::max();
+    c->stream.cancel();
+  }
 }
 
-// The handler runs alone in its coroutine, so that a call waiting on Asterisk
-// holds no frame of costrix's.
+struct server::entry {
+  using point = asio::awaitable<asio::detail::awaitable_thread_entry_point, asio::any_io_executor>;
+
+  static point run(server& self, core_state& cs, call& c, const handler& h) {
+    std::exception_ptr thrown;
+    try {
+      co_await h(c.session);
+    } catch (...) {
+      thrown = std::current_exception();
+    }
+    if (thrown) log_threw(c.session, thrown, self.stopping_.load(std::memory_order_relaxed));
+    self.finish(cs, &c);
+  }
+};
+
 void server::run_handler(core_state& cs, call* c) {
   c->routes = routes_.load();
   const handler* h = c->routes->find(c->session.script());
@@ -259,18 +338,17 @@ void server::run_handler(core_state& cs, call* c) {
     log_no_route(c->session);
     return finish(cs, c);
   }
-  asio::co_spawn(cs.executor, (*h)(c->session),
-                 asio::bind_cancellation_slot(c->cancel.slot(), [this, &cs, c](std::exception_ptr e) {
-                   if (e) log_threw(c->session, e, stopping_.load(std::memory_order_relaxed));
-                   finish(cs, c);
-                 }));
+  auto slot = c->cancel.slot();
+  asio::detail::awaitable_handler<asio::any_io_executor, void>(entry::run(*this, cs, *c, *h), cs.executor, slot,
+                                                                asio::cancellation_state(slot))
+      .launch();
 }
 
 // Runs once the call's coroutines are gone: only now may stop()'s callback
 // run, and the server be destroyed after it.
 void server::finish(core_state& cs, call* c) {
   c->stream.close();
-  cs.unlink(c);
+  (c->waiting ? cs.waiting : cs.running).erase(c);
   delete c;
   session_ended();
 }

@@ -10,11 +10,13 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
 #include <mutex>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -200,6 +202,56 @@ TEST_CASE("fastagi: garbage, a cut-off environment and a 1 MiB line end only tha
   CHECK(send_raw("\x16\x03\x01 garbage \xff\xfe\n\n") == 0);
   CHECK(send_raw("agi_network: yes\nagi_network_scr") == 0);
   CHECK(send_raw(std::string(1 << 20, 'x') + "\n\n") == 0);
+  auto r = s.call({.script = "demo"});
+  REQUIRE(r);
+  CHECK(r->exchanges.size() == 5);
+}
+
+TEST_CASE("fastagi: an environment that arrives in pieces starts the script once whole", "[fastagi]") {
+  served s;
+  s.srv.route("pieces", [](costrix::agi::session& session) -> awaitable<void> {
+    co_await session.set_variable("SEEN", std::string(session.env().channel()) + "|" +
+                                              std::string(session.args().empty() ? "" : session.args()[0]));
+  });
+  s.start();
+  auto reply = costrix::test::run(s.client, [&]() -> awaitable<std::string> {
+    asio::ip::tcp::socket sock{co_await asio::this_coro::executor};
+    co_await sock.async_connect(s.endpoint(), asio::use_awaitable);
+    // Accepted with nothing to read: the call waits for its environment.
+    while (s.srv.accepted() == 0) std::this_thread::yield();
+    co_await asio::async_write(sock, asio::buffer(std::string_view("agi_network: yes\nagi_network_script: pie")),
+                               asio::use_awaitable);
+    co_await asio::async_write(sock, asio::buffer(std::string_view("ces\nagi_channel: SIP/1-0001\nagi_arg_1: a")),
+                               asio::use_awaitable);
+    co_await asio::async_write(sock, asio::buffer(std::string_view("b\n\n")), asio::use_awaitable);
+    std::string line;
+    auto [ec, n] = co_await asio::async_read_until(sock, asio::dynamic_buffer(line), '\n',
+                                                   asio::as_tuple(asio::use_awaitable));
+    co_return line;
+  }());
+  CHECK(reply == "SET VARIABLE SEEN SIP/1-0001|ab\n");
+}
+
+TEST_CASE("fastagi: a connection that sends no environment is closed after environment_timeout", "[fastagi]") {
+  captured_log log;
+  costrix::set_log_level(costrix::log_level::info);
+  struct restore {
+    ~restore() { costrix::set_log_level(costrix::log_level::warning); }
+  } restore_level;
+  served s{{.session = {.environment_timeout = 50ms}}};
+  s.srv.route("demo", demo);
+  s.start();
+  auto received = costrix::test::run(s.client, [&]() -> awaitable<std::size_t> {
+    asio::ip::tcp::socket silent{co_await asio::this_coro::executor};
+    co_await silent.async_connect(s.endpoint(), asio::use_awaitable);
+    char buf[64];
+    auto [ec, n] = co_await asio::async_read(silent, asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+    CHECK(ec == asio::error::eof);
+    co_return n;
+  }());
+  CHECK(received == 0);
+  CHECK(log.contains("no AGI environment: timeout"));
+  // The core's timer serves later calls too, and a call that is served is not cut.
   auto r = s.call({.script = "demo"});
   REQUIRE(r);
   CHECK(r->exchanges.size() == 5);

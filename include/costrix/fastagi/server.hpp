@@ -71,9 +71,12 @@ class server {
   struct route_table;
   struct core_state;
   struct call;
+  struct call_list;
+  struct entry;
   awaitable<void> accept_loop(unsigned core);
   void admit(core_state& cs, int fd);
-  awaitable<bool> welcome(call& c);
+  void await_environment(core_state& cs, call* c);
+  void arm_environment_timer(core_state& cs);
   void run_handler(core_state& cs, call* c);
   void finish(core_state& cs, call* c);
   void session_ended();

@@ -299,11 +299,19 @@ result<void> environment_parser::build() {
   assert(query == e.storage_.get() + e.unknown_offset());
   assert(at == base + text_size);
 
-  // The parser is done: its own buffers go.
-  text_ = std::string{};
-  args_ = std::vector<piece>{};
-  unknown_ = std::vector<std::pair<piece, piece>>{};
   return ok();
+}
+
+void environment_parser::reset(environment_limits limits) {
+  env_ = environment{};
+  limits_ = limits;
+  text_.clear();
+  fields_ = {};
+  args_.clear();
+  unknown_.clear();
+  bytes_ = 0;
+  lines_ = 0;
+  done_ = false;
 }
 
 result<bool> environment_parser::feed(std::string_view line) {

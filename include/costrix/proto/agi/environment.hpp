@@ -204,6 +204,10 @@ class environment_parser {
   /// empty line arrives.
   environment& get() noexcept { return env_; }
 
+  /// Ready for a new block, keeping the buffers' capacity: a parser reused
+  /// this way allocates nothing but each environment's block.
+  void reset(environment_limits limits);
+
  private:
   struct piece {  // bytes of text_
     std::size_t offset = 0;
