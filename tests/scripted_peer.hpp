@@ -4,13 +4,36 @@
 
 #include <catch2/catch.hpp>
 
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 
 namespace costrix::test {
+
+/// Catch's assertions may run on the test's thread only: a peer thread notes
+/// its checks here (PEER_CHECK), and the test asserts them after join().
+class peer_checks {
+ public:
+  void check(bool ok, const char* expression) {
+    std::lock_guard lock(m_);
+    if (!ok) failed_.emplace_back(expression);
+  }
+  /// On the test's thread, after the peer has joined.
+  void verify() {
+    std::lock_guard lock(m_);
+    CHECK(failed_ == std::vector<std::string>{});
+  }
+
+ private:
+  std::mutex m_;
+  std::vector<std::string> failed_;
+};
+
+#define PEER_CHECK(checks, ...) (checks).check(static_cast<bool>(__VA_ARGS__), #__VA_ARGS__)
 
 class socket_pair {
  public:

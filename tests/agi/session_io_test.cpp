@@ -27,6 +27,7 @@ struct fixture {
   boost::asio::io_context ctx;
   socket_pair pair;
   costrix::io::stream stream = costrix::io::stream::duplicate(ctx.get_executor(), pair.near(), pair.near());
+  costrix::test::peer_checks checks;  // the peer thread's
   fixture() { pair.close_near(); }  // the stream holds its own duplicates
 };
 
@@ -34,14 +35,14 @@ struct fixture {
 
 TEST_CASE("session reads the environment and answers commands in order", "[agi][session]") {
   fixture f;
-  std::thread peer([fd = f.pair.far()] {
+  std::thread peer([fd = f.pair.far(), &checks = f.checks] {
     peer_io io(fd);
     io.send(env_block);
-    CHECK(io.read_line() == "ANSWER");
+    PEER_CHECK(checks, io.read_line() == "ANSWER");
     io.send("200 result=0\n");
-    CHECK(io.read_line() == "GET VARIABLE CALLERID(num)");
+    PEER_CHECK(checks, io.read_line() == "GET VARIABLE CALLERID(num)");
     io.send("200 result=1 (5551234)\n");
-    CHECK(io.read_line() == "STREAM FILE demo-thanks \"12\"");
+    PEER_CHECK(checks, io.read_line() == "STREAM FILE demo-thanks \"12\"");
     io.send("200 result=49 endpos=22080\r\n");  // '1' pressed
   });
   costrix::agi::session s{f.stream};
@@ -63,16 +64,17 @@ TEST_CASE("session reads the environment and answers commands in order", "[agi][
     CHECK(played->endpos == 22080);
   }());
   peer.join();
+  f.checks.verify();
 }
 
 TEST_CASE("session: a command without a reply in time is a timeout and ends the session", "[agi][session]") {
   fixture f;
-  std::thread peer([fd = f.pair.far()] {
+  std::thread peer([fd = f.pair.far(), &checks = f.checks] {
     peer_io io(fd);
     io.send(env_block);
-    CHECK(io.read_line() == "ANSWER");
+    PEER_CHECK(checks, io.read_line() == "ANSWER");
     io.read_line();  // never answers; returns at end of stream when the session closes
-    CHECK(io.eof());
+    PEER_CHECK(checks, io.eof());
   });
   costrix::agi::session s{f.stream, {.command_timeout = 50ms}};
   costrix::test::run(f.ctx, [&]() -> awaitable<void> {
@@ -86,6 +88,7 @@ TEST_CASE("session: a command without a reply in time is a timeout and ends the 
     CHECK(later.error() == errc::disconnected);
   }());
   peer.join();
+  f.checks.verify();
 }
 
 TEST_CASE("session: a peer that closes mid-line ends the command with disconnected", "[agi][session]") {
@@ -132,13 +135,13 @@ TEST_CASE("session: an environment cut short, garbage, or too big is an error", 
 
 TEST_CASE("session: a garbage reply is a protocol error and ends the session", "[agi][session]") {
   fixture f;
-  std::thread peer([fd = f.pair.far()] {
+  std::thread peer([fd = f.pair.far(), &checks = f.checks] {
     peer_io io(fd);
     io.send(env_block);
     io.read_line();
     io.send("this is not AGI\n");
     io.read_line();
-    CHECK(io.eof());
+    PEER_CHECK(checks, io.eof());
   });
   costrix::agi::session s{f.stream};
   costrix::test::run(f.ctx, [&]() -> awaitable<void> {
@@ -151,6 +154,7 @@ TEST_CASE("session: a garbage reply is a protocol error and ends the session", "
     CHECK(again.error() == errc::disconnected);
   }());
   peer.join();
+  f.checks.verify();
 }
 
 TEST_CASE("session: a 1 MiB reply line is refused without buffering it", "[agi][session]") {
@@ -174,13 +178,13 @@ TEST_CASE("session: a 1 MiB reply line is refused without buffering it", "[agi][
 
 TEST_CASE("session: HANGUP fails the command in flight and every later one, unsent", "[agi][session]") {
   fixture f;
-  std::thread peer([fd = f.pair.far()] {
+  std::thread peer([fd = f.pair.far(), &checks = f.checks] {
     peer_io io(fd);
     io.send(env_block);
-    CHECK(io.read_line() == "NOOP");
+    PEER_CHECK(checks, io.read_line() == "NOOP");
     io.send("HANGUP\n200 result=0\n");
     io.read_line();  // nothing else arrives before the session closes
-    CHECK(io.eof());
+    PEER_CHECK(checks, io.eof());
   });
   costrix::agi::session s{f.stream};
   costrix::test::run(f.ctx, [&]() -> awaitable<void> {
@@ -195,6 +199,7 @@ TEST_CASE("session: HANGUP fails the command in flight and every later one, unse
     s.close();
   }());
   peer.join();
+  f.checks.verify();
 }
 
 TEST_CASE("session: commands allocate nothing once warm", "[agi][session][alloc]") {

@@ -136,6 +136,11 @@ TEST_CASE("fastagi: every AGI command round-trips through server and simulator",
   asio::ip::tcp::endpoint server{asio::ip::make_address("127.0.0.1"), srv.port()};
   auto report = costrix::test::run(client, costrix::sim::call_fastagi(server, call));
   REQUIRE(report);
+  // The handler has ended (Asterisk saw the connection close); stopping the
+  // server also orders its writes to `seen` before the reads below.
+  costrix::test::latch_flag stopped;
+  srv.stop(0ms, [&] { stopped.set(); });
+  stopped.wait();
 
   std::map<std::string, std::string> got(seen.begin(), seen.end());
   const std::map<std::string, std::string> expected{
@@ -208,8 +213,4 @@ TEST_CASE("fastagi: every AGI command round-trips through server and simulator",
   }
   CHECK(got.size() == expected.size());
   CHECK(report->exchanges.size() == expected.size());  // every command was sent, and answered
-
-  costrix::test::latch_flag stopped;
-  srv.stop(0ms, [&] { stopped.set(); });
-  stopped.wait();
 }

@@ -15,16 +15,17 @@ TEST_CASE("runtime runs one thread per context and stops cleanly", "[io][runtime
   rt.start();
   std::mutex m;
   std::set<std::thread::id> threads;
-  std::vector<std::promise<void>> done(3);
+  std::vector<std::promise<bool>> done(3);  // Catch's assertions stay on this thread
   for (unsigned i = 0; i < 3; ++i) {
     boost::asio::post(rt.executor(i), [&, i] {
-      CHECK(rt.context(i).get_executor().running_in_this_thread());
-      std::lock_guard lock(m);
-      threads.insert(std::this_thread::get_id());
-      done[i].set_value();
+      {
+        std::lock_guard lock(m);
+        threads.insert(std::this_thread::get_id());
+      }
+      done[i].set_value(rt.context(i).get_executor().running_in_this_thread());
     });
   }
-  for (auto& d : done) d.get_future().wait();
+  for (auto& d : done) CHECK(d.get_future().get());
   CHECK(threads.size() == 3);
   CHECK(threads.count(std::this_thread::get_id()) == 0);
   rt.stop();
