@@ -23,8 +23,9 @@
 #include <costrix/proto/ami/message_parser.hpp>
 
 #include <benchmark/benchmark.h>
-// Boost.JSON compiled into the benchmark, in this one file, to read the AMI transcript.
-#include <boost/json/src.hpp>
+// Boost.JSON (Boost::json) reads the AMI and ESL transcripts.
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <chrono>
