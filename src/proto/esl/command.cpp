@@ -214,11 +214,10 @@ result<void> encode(const filter_delete& c, std::string& out) {
 }
 
 result<void> encode(const myevents& c, std::string& out) {
-  command_writer w(out, "myevents");
-  if (!c.uuid.empty()) {
+  if (!c.uuid.empty())
     if (auto r = check_token("the uuid", c.uuid); !r) return r;
-    w.arg(c.uuid);
-  }
+  command_writer w(out, "myevents");
+  if (!c.uuid.empty()) w.arg(c.uuid);
   return w.finish();
 }
 
@@ -227,12 +226,10 @@ result<void> encode(const divert_events& c, std::string& out) {
 }
 
 result<void> encode(const linger& c, std::string& out) {
+  if (c.time && c.time->count() <= 0) return refused("linger for " + std::to_string(c.time->count()) + " seconds");
   command_writer w(out, "linger");
-  if (c.time) {
-    if (c.time->count() <= 0) return refused("linger for " + std::to_string(c.time->count()) + " seconds");
-    char buf[24];
-    w.arg(decimal(c.time->count(), buf));
-  }
+  char buf[24];
+  if (c.time) w.arg(decimal(c.time->count(), buf));
   return w.finish();
 }
 
