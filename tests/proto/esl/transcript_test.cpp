@@ -454,3 +454,26 @@ TEST_CASE("transcripts esl: every command sent, byte for byte", "[proto][esl][tr
     for (const auto& [step, s] : *mp) sent += !s.empty();
   CHECK(checked == sent);
 }
+
+TEST_CASE("transcripts esl: a stream cut short is only \"need more bytes\"", "[proto][esl][transcript][hostile]") {
+  // A connection that closes mid-message leaves the parser waiting: the cut
+  // is the transport's to report (disconnected), never a protocol error.
+  for (const char* f : files) {
+    INFO(f);
+    const std::string stream = joined(load_steps(f));
+    message_parser whole;
+    const auto all = feed(whole, stream);
+    REQUIRE_FALSE(all.error);
+    for (std::size_t cut = 0; cut < stream.size(); cut += 97) {
+      message_parser p;
+      auto part = feed(p, std::string_view{stream}.substr(0, cut));
+      INFO("cut at " << cut);
+      REQUIRE_FALSE(part.error);
+      REQUIRE(part.messages.size() <= all.messages.size());
+      CHECK(std::equal(part.messages.begin(), part.messages.end(), all.messages.begin()));
+      std::size_t used = 0;
+      for (const auto& m : part.messages) used += m.consumed;
+      CHECK(used + part.left == cut);
+    }
+  }
+}
