@@ -144,8 +144,8 @@ outcome read(std::string_view in, esl::limits l, std::uint32_t seed, bool deep) 
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  constexpr esl::limits small{.max_header_bytes = 1024, .max_line_bytes = 128, .max_headers = 24,
-                              .max_body_bytes = 4096};
+  constexpr esl::limits small{
+      .max_header_bytes = 1024, .max_line_bytes = 128, .max_headers = 24, .max_body_bytes = 4096};
   for (esl::limits l : {esl::limits{}, small}) {
     outcome whole = read(in, l, 0, l.max_headers == small.max_headers);
     outcome pieces = read(in, l, static_cast<std::uint32_t>(size) | 1u, false);

@@ -29,9 +29,12 @@ bool is_key(std::string_view s) noexcept { return is_token(s) && s.find(':') == 
 
 std::string_view format_name(event_format f) noexcept {
   switch (f) {
-    case event_format::json: return "json";
-    case event_format::xml: return "xml";
-    case event_format::plain: break;
+    case event_format::json:
+      return "json";
+    case event_format::xml:
+      return "xml";
+    case event_format::plain:
+      break;
   }
   return "plain";
 }
@@ -47,7 +50,8 @@ std::string_view decimal(Size n, char (&buf)[24]) noexcept {
 // "word" must be one token: a uuid, an event name.
 result<void> check_token(std::string_view what, std::string_view word) {
   if (is_token(word)) return ok();
-  return refused(std::string{what} + " " + quoted(word) + " is not one word (empty, or holding a space or control character)");
+  return refused(std::string{what} + " " + quoted(word) +
+                 " is not one word (empty, or holding a space or control character)");
 }
 
 result<void> check_names(std::string_view command, const std::vector<std::string_view>& names) {

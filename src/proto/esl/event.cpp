@@ -57,15 +57,14 @@ std::optional<std::string_view> event::get(std::string_view key) const noexcept 
 
 result<void> event_decoder::add(std::string_view key, std::string_view value, bool url_encoded) {
   if (slots_.size() >= limits_.max_headers)
-    return fail(errc::limit_exceeded,
-                "ESL event: more than " + std::to_string(limits_.max_headers) + " headers");
+    return fail(errc::limit_exceeded, "ESL event: more than " + std::to_string(limits_.max_headers) + " headers");
   slot s{text_.size(), key.size(), 0, 0};
   text_ += key;
   s.value_at = text_.size();
   if (url_encoded) {
     if (auto at = bad_escape(value); at != std::string_view::npos)
-      return fail(errc::protocol, "ESL event: a '%' not followed by two hex digits in the value of " +
-                                      quoted(key) + ": " + quoted(value.substr(at, 12)));
+      return fail(errc::protocol, "ESL event: a '%' not followed by two hex digits in the value of " + quoted(key) +
+                                      ": " + quoted(value.substr(at, 12)));
     text_.resize(s.value_at + value.size());
     s.value_size = agi::url_decode(value, {text_.data() + s.value_at, value.size()});
     text_.resize(s.value_at + s.value_size);
@@ -105,8 +104,7 @@ result<event> event_decoder::decode_plain(std::string_view body) {
   for (;;) {
     auto nl = body.find('\n', at);
     if (nl == std::string_view::npos)
-      return fail(errc::protocol, "ESL event: the headers are not ended by an empty line: " +
-                                      quoted(body.substr(at)));
+      return fail(errc::protocol, "ESL event: the headers are not ended by an empty line: " + quoted(body.substr(at)));
     std::string_view line = body.substr(at, nl - at);
     at = nl + 1;
     if (line.ends_with('\r')) line.remove_suffix(1);
@@ -121,15 +119,16 @@ result<event> event_decoder::decode_plain(std::string_view body) {
     while (value.starts_with(' ')) value.remove_prefix(1);
     if (iequals(key, "Content-Length")) {
       length = decimal(value);
-      if (!length) return fail(errc::protocol, "ESL event: a Content-Length that is not a decimal number: " + quoted(line));
+      if (!length)
+        return fail(errc::protocol, "ESL event: a Content-Length that is not a decimal number: " + quoted(line));
     }
     if (auto r = add(key, value, true); !r) return fail(std::move(r).error());
   }
 
   std::string_view rest = body.substr(at);
   if (length.value_or(0) != rest.size())
-    return fail(errc::protocol, "ESL event: its Content-Length is " + std::to_string(length.value_or(0)) +
-                                    " but " + std::to_string(rest.size()) + " bytes follow its headers");
+    return fail(errc::protocol, "ESL event: its Content-Length is " + std::to_string(length.value_or(0)) + " but " +
+                                    std::to_string(rest.size()) + " bytes follow its headers");
   body_at_ = text_.size();
   body_size_ = rest.size();
   text_ += rest;
@@ -160,7 +159,8 @@ result<event> event_decoder::decode_json(std::string_view body) {
       has_body = true;
       continue;
     }
-    if (!is_key(key)) return fail(errc::protocol, "ESL event: a JSON member name that is not a header key: " + quoted(key));
+    if (!is_key(key))
+      return fail(errc::protocol, "ESL event: a JSON member name that is not a header key: " + quoted(key));
     if (const auto* array = member.value().if_array()) {  // a header with several values
       for (const auto& v : *array)
         if (auto r = add(key, text_of(v), false); !r) return fail(std::move(r).error());
@@ -179,9 +179,12 @@ result<event> event_decoder::decode_json(std::string_view body) {
 
 result<event> event_decoder::decode(const message& m) {
   switch (m.type()) {
-    case content_type::event_plain: return decode_plain(m.body());
-    case content_type::event_json: return decode_json(m.body());
-    default: break;
+    case content_type::event_plain:
+      return decode_plain(m.body());
+    case content_type::event_json:
+      return decode_json(m.body());
+    default:
+      break;
   }
   if (!m.has_event_headers())
     return fail(errc::invalid_argument, "ESL event: the message is neither an event nor carries event headers");

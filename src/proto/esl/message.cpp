@@ -13,9 +13,12 @@ std::optional<std::string_view> message::get(std::string_view key) const noexcep
 
 std::string_view message::reply_text() const noexcept {
   switch (type_) {
-    case esl::content_type::command_reply: return get("Reply-Text").value_or(std::string_view{});
-    case esl::content_type::api_response: return body_;
-    default: return {};
+    case esl::content_type::command_reply:
+      return get("Reply-Text").value_or(std::string_view{});
+    case esl::content_type::api_response:
+      return body_;
+    default:
+      return {};
   }
 }
 
@@ -24,8 +27,10 @@ bool message::ok() const noexcept {
   switch (type_) {
     case esl::content_type::command_reply:
       return text.starts_with("+OK") || (text.size() >= 5 && iequals(text.substr(0, 5), "%2BOK"));
-    case esl::content_type::api_response: return !text.starts_with("-ERR") && !text.starts_with("-USAGE");
-    default: return false;
+    case esl::content_type::api_response:
+      return !text.starts_with("-ERR") && !text.starts_with("-USAGE");
+    default:
+      return false;
   }
 }
 

@@ -84,8 +84,8 @@ error message_parser::broken(errc c, std::string text) {
 // `line` starts at offset `line_at` of the caller's bytes; `colon` is where its ':' is.
 result<void> message_parser::add(std::size_t line_at, std::string_view line, std::size_t colon) {
   if (slots_.size() >= limits_.max_headers)
-    return fail(broken(errc::limit_exceeded,
-                       "a message with more than " + std::to_string(limits_.max_headers) + " headers"));
+    return fail(
+        broken(errc::limit_exceeded, "a message with more than " + std::to_string(limits_.max_headers) + " headers"));
   std::string_view key = line.substr(0, colon);
   std::size_t value_at = colon + 1;
   while (value_at < line.size() && line[value_at] == ' ') ++value_at;
@@ -93,13 +93,11 @@ result<void> message_parser::add(std::size_t line_at, std::string_view line, std
   if (iequals(key, "Content-Length")) {
     bool too_big = false;
     auto n = length_of(value, limits_.max_body_bytes, too_big);
-    if (!n)
-      return fail(broken(errc::protocol, "a Content-Length that is not a decimal number: " + quoted(line)));
-    if (body_size_)
-      return fail(broken(errc::protocol, "a second Content-Length header: " + quoted(line)));
+    if (!n) return fail(broken(errc::protocol, "a Content-Length that is not a decimal number: " + quoted(line)));
+    if (body_size_) return fail(broken(errc::protocol, "a second Content-Length header: " + quoted(line)));
     if (too_big)
-      return fail(broken(errc::limit_exceeded, "a body longer than " + std::to_string(limits_.max_body_bytes) +
-                                                   " bytes: " + quoted(line)));
+      return fail(broken(errc::limit_exceeded,
+                         "a body longer than " + std::to_string(limits_.max_body_bytes) + " bytes: " + quoted(line)));
     body_size_ = *n;
   }
   slots_.push_back({line_at, key.size(), line_at + value_at, value.size()});

@@ -88,7 +88,8 @@ TEST_CASE("esl execute: every header, and long arguments in a body", "[proto][es
     std::string arg(esl::execute::max_header_arg + 1, 'a');
     CHECK(bytes(esl::execute{.app = "set", .arg = arg, .event_lock = true}) ==
           "sendmsg\ncall-command: execute\nexecute-app-name: set\nevent-lock: true\nContent-Type: text/plain\n"
-          "Content-Length: " + std::to_string(arg.size()) + "\n\n" + arg);
+          "Content-Length: " +
+              std::to_string(arg.size()) + "\n\n" + arg);
   }
   SECTION("so does one holding a line break: it cannot break the framing there") {
     CHECK(bytes(esl::execute{.app = "speak", .arg = "flite|kal|line one\r\nline two"}) ==
@@ -144,7 +145,8 @@ TEST_CASE("esl commands refuse what would break the framing", "[proto][esl][comm
     CHECK(refused(esl::linger{-5s}) == errc::invalid_argument);
   }
   SECTION("header keys and the Content-Length that body() writes") {
-    CHECK(mentions(refused(esl::sendevent{.name = "CUSTOM", .headers = {{"Content-Length", "3"}}}), "body() writes it"));
+    CHECK(
+        mentions(refused(esl::sendevent{.name = "CUSTOM", .headers = {{"Content-Length", "3"}}}), "body() writes it"));
     CHECK(mentions(refused(esl::sendevent{.name = "CUSTOM", .headers = {{"Bad Key", "x"}}}), "not a token"));
     CHECK(refused(esl::sendevent{.name = "CUSTOM", .headers = {{"Key:", "x"}}}) == errc::invalid_argument);
     CHECK(refused(esl::sendevent{.name = "CUSTOM", .headers = {{"", "x"}}}) == errc::invalid_argument);
@@ -155,8 +157,11 @@ TEST_CASE("esl command_writer: raw commands through the same path", "[proto][esl
   std::string out;
   REQUIRE(esl::command_writer(out, "log").arg("DEBUG").finish());
   CHECK(out == "log DEBUG\n\n");
-  REQUIRE(esl::command_writer(out, "sendmsg").arg("u-1").header("call-command", "xferext")
-              .header("application", "playback ivr/menu.wav").finish());
+  REQUIRE(esl::command_writer(out, "sendmsg")
+              .arg("u-1")
+              .header("call-command", "xferext")
+              .header("application", "playback ivr/menu.wav")
+              .finish());
   CHECK(out == "log DEBUG\n\nsendmsg u-1\ncall-command: xferext\napplication: playback ivr/menu.wav\n\n");
 
   SECTION("misuse leaves out as it was") {

@@ -116,8 +116,9 @@ TEST_CASE("esl event: JSON, with the same accessors", "[proto][esl][event][json]
 
   SECTION("plain and JSON forms of one event read alike") {
     event_decoder q;
-    auto plain = q.decode_plain("Event-Name: CUSTOM\nEvent-Subclass: sofia%3A%3Aregister\nCaller-Callee-ID-Name: "
-                                "Outbound%20Call\nContent-Length: 4\n\nok\n\x01");
+    auto plain = q.decode_plain(
+        "Event-Name: CUSTOM\nEvent-Subclass: sofia%3A%3Aregister\nCaller-Callee-ID-Name: "
+        "Outbound%20Call\nContent-Length: 4\n\nok\n\x01");
     REQUIRE(plain);
     CHECK(plain->name() == e->name());
     CHECK(plain->subclass() == e->subclass());

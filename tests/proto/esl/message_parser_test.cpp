@@ -89,16 +89,13 @@ TEST_CASE("esl parser: a header block and a body of Content-Length bytes", "[pro
       const char* text;
       content_type type;
     };
-    for (auto [text, type] : {row{"auth/request", content_type::auth_request},
-                              row{"command/reply", content_type::command_reply},
-                              row{"api/response", content_type::api_response},
-                              row{"text/event-plain", content_type::event_plain},
-                              row{"text/event-json", content_type::event_json},
-                              row{"TEXT/EVENT-XML", content_type::event_xml},
-                              row{"text/disconnect-notice", content_type::disconnect_notice},
-                              row{"text/rude-rejection", content_type::rude_rejection},
-                              row{"log/data", content_type::log_data},
-                              row{"text/something-else", content_type::other}}) {
+    for (auto [text, type] :
+         {row{"auth/request", content_type::auth_request}, row{"command/reply", content_type::command_reply},
+          row{"api/response", content_type::api_response}, row{"text/event-plain", content_type::event_plain},
+          row{"text/event-json", content_type::event_json}, row{"TEXT/EVENT-XML", content_type::event_xml},
+          row{"text/disconnect-notice", content_type::disconnect_notice},
+          row{"text/rude-rejection", content_type::rude_rejection}, row{"log/data", content_type::log_data},
+          row{"text/something-else", content_type::other}}) {
       INFO(text);
       message_parser q;
       CHECK(one(q, std::string{"Content-Type: "} + text + "\n\n").msg.type() == type);
@@ -107,7 +104,9 @@ TEST_CASE("esl parser: a header block and a body of Content-Length bytes", "[pro
     CHECK(one(q, "Reply-Text: +OK\n\n").msg.type() == content_type::none);
   }
   SECTION("a rude rejection, as FreeSWITCH sends it to a denied address") {
-    auto m = one(p, "Content-Type: text/rude-rejection\nContent-Length: 33\n\nAccess Denied, go away.\n\n\n\n\n\n\n\n\n\n").msg;
+    auto m =
+        one(p, "Content-Type: text/rude-rejection\nContent-Length: 33\n\nAccess Denied, go away.\n\n\n\n\n\n\n\n\n\n")
+            .msg;
     CHECK(m.type() == content_type::rude_rejection);
     CHECK(m.body().starts_with("Access Denied"));
   }
@@ -248,7 +247,8 @@ TEST_CASE("esl parser: fed in pieces gives the same messages", "[proto][esl][par
   REQUIRE(a.messages.size() == 4);
   for (std::size_t n : {1u, 2u, 3u, 7u, 13u}) {
     message_parser p;
-    auto b = feed(p, stream, [n] { return n; }, true);
+    auto b = feed(
+        p, stream, [n] { return n; }, true);
     REQUIRE_FALSE(b.error);
     CHECK(b.messages == a.messages);
     CHECK(b.left == 0);

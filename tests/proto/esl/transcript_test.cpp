@@ -68,7 +68,8 @@ std::vector<stored> read_every_way(std::string_view stream) {
     std::mt19937 rng(seed);
     std::uniform_int_distribution<std::size_t> size(1, seed % 2 ? 64 : 3000);
     message_parser p;
-    auto pieces = feed(p, stream, [&] { return size(rng); }, true);
+    auto pieces = feed(
+        p, stream, [&] { return size(rng); }, true);
     INFO("seed " << seed);
     REQUIRE_FALSE(pieces.error);
     CHECK(pieces.left == 0);
@@ -103,7 +104,8 @@ std::vector<owned_event> events_of(const std::vector<stored>& messages) {
 }
 
 std::size_t count_named(const std::vector<owned_event>& es, std::string_view name) {
-  return static_cast<std::size_t>(std::count_if(es.begin(), es.end(), [&](const event& e) { return e.name() == name; }));
+  return static_cast<std::size_t>(
+      std::count_if(es.begin(), es.end(), [&](const event& e) { return e.name() == name; }));
 }
 
 // A stored message seen as a message again (its views into the stored copy).
@@ -196,7 +198,8 @@ TEST_CASE("transcript esl-inbound: the messages of each step", "[proto][esl][tra
     CHECK(es[0].get("Caller-Caller-ID-Name") == "Dialer");
     CHECK(es[0].get("Caller-Callee-ID-Name") == "Outbound Call");
     CHECK(es[0].get("Unique-ID") == "439ffc6d-12a3-4d52-a9d9-c5a6b1369020");
-    auto tagged = std::find_if(es.begin(), es.end(), [](const event& e) { return e.get("variable_costrix_tag").has_value(); });
+    auto tagged =
+        std::find_if(es.begin(), es.end(), [](const event& e) { return e.get("variable_costrix_tag").has_value(); });
     REQUIRE(tagged != es.end());
     CHECK(tagged->get("variable_costrix_tag") == "a b");
 
@@ -238,7 +241,8 @@ TEST_CASE("transcript esl-inbound: the messages of each step", "[proto][esl][tra
   }
 }
 
-TEST_CASE("transcript esl-inbound: ok(), reply_text() and job_uuid() on the wire's messages", "[proto][esl][transcript]") {
+TEST_CASE("transcript esl-inbound: ok(), reply_text() and job_uuid() on the wire's messages",
+          "[proto][esl][transcript]") {
   const auto steps = load_steps("esl-inbound.json");
   std::map<std::string, std::string> got;
   for (const auto& s : steps) got[s.step] = wire(s.received);
@@ -286,8 +290,8 @@ TEST_CASE("transcript esl-outbound: the connect reply is the channel's data", "[
     const message& m = (*r)->msg;
     CHECK((*r)->consumed == bytes.size());
     CHECK(m.type() == content_type::command_reply);
-    CHECK(m.ok());                                 // Reply-Text: %2BOK%0A
-    CHECK(m.get("Reply-Text") == "%2BOK%0A");      // headers are as sent
+    CHECK(m.ok());                             // Reply-Text: %2BOK%0A
+    CHECK(m.get("Reply-Text") == "%2BOK%0A");  // headers are as sent
     CHECK(m.has_event_headers());
     event_decoder d;
     auto e = d.decode(m);
@@ -403,8 +407,8 @@ TEST_CASE("transcripts esl: every command sent, byte for byte", "[proto][esl][tr
                   .body = "body text\n\n"});
   check(in["event-json-subscribe"],
         events{.format = event_format::json, .names = {"CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB"}});
-  check(in["bgapi-originate-json-events"],
-        bgapi{.command = "originate loopback/9004/default &park()", .job_uuid = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"});
+  check(in["bgapi-originate-json-events"], bgapi{.command = "originate loopback/9004/default &park()",
+                                                 .job_uuid = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"});
   check(in["noevents"], noevents{});
   check(in["event-plain-all-then-filter"], events{.names = {"ALL"}});
   check(in["filter-add"], filter{"Event-Name", "HEARTBEAT"});

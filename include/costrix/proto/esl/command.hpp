@@ -130,9 +130,9 @@ struct execute {
   std::string_view uuid = {};
   std::string_view app;
   std::string_view arg = {};
-  bool event_lock = false;     ///< `event-lock: true`: run it before the next command
-  bool async = false;          ///< `async: true`: do not wait for it (a synchronous socket)
-  unsigned loops = 1;          ///< `loops: N` when not 1
+  bool event_lock = false;           ///< `event-lock: true`: run it before the next command
+  bool async = false;                ///< `async: true`: do not wait for it (a synchronous socket)
+  unsigned loops = 1;                ///< `loops: N` when not 1
   std::string_view event_uuid = {};  ///< `Event-UUID`: the Application-UUID of its CHANNEL_EXECUTE events
 };
 /// `sendmsg [<uuid>]` with `call-command: hangup` and `hangup-cause`.
