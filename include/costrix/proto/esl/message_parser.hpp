@@ -21,8 +21,9 @@ struct limits {
   /// One header line without its ending.
   std::size_t max_line_bytes = 64 * 1024;
   std::size_t max_headers = 4096;
-  /// A `Content-Length`: a larger one is refused as soon as its header block
-  /// is read, before any of the body. (FreeSWITCH caps what it reads at 10 MiB.)
+  /// A `Content-Length`: a larger one is refused as soon as its header line
+  /// is read, before any of the body arrives. (An `api` reply such as `show
+  /// channels` on a busy switch is the largest body in practice.)
   std::size_t max_body_bytes = 16 * 1024 * 1024;
 };
 
