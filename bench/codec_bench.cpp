@@ -1,6 +1,7 @@
 // Micro-benchmarks of the sans-I/O codecs: AGI environment parse, reply parse +
 // decode, command encoding and line splitting; AMI message framing (an event
-// stream from the AMI transcript) and action encoding.
+// stream from the AMI transcript) and action encoding; ESL framing, event
+// decoding and command encoding (the outbound ESL transcript).
 //
 // Every benchmark reports bytes/s, items/s and `allocs_per_item`: heap
 // allocations made during the timed loop (global operator new is replaced below
@@ -12,8 +13,9 @@
 // The sample bytes are from tests/data/transcripts/fastagi-basic.json (Asterisk
 // 22.10.1), hard-coded here; the SPEECH RECOGNIZE reply is in the form the
 // Asterisk simulator and tests use (the transcript has no speech engine).
-// The AMI event stream is read at start-up from
-// tests/data/transcripts/ami-session.json (COSTRIX_TRANSCRIPTS_DIR).
+// The AMI and ESL event streams are read at start-up from
+// tests/data/transcripts/ami-session.json and esl-outbound-async.json
+// (COSTRIX_TRANSCRIPTS_DIR).
 
 #include <costrix/io/line_buffer.hpp>
 #include <costrix/proto/agi/commands.hpp>
@@ -21,10 +23,14 @@
 #include <costrix/proto/agi/reply.hpp>
 #include <costrix/proto/ami/action.hpp>
 #include <costrix/proto/ami/message_parser.hpp>
+#include <costrix/proto/esl/command.hpp>
+#include <costrix/proto/esl/event.hpp>
+#include <costrix/proto/esl/message_parser.hpp>
 
 #include <benchmark/benchmark.h>
-// Boost.JSON compiled into the benchmark, in this one file, to read the AMI transcript.
-#include <boost/json/src.hpp>
+// Boost.JSON (Boost::json) reads the AMI and ESL transcripts.
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -501,6 +507,160 @@ void BM_ami_encode_originate(benchmark::State& state) {
   report(state, g_allocs - before, 1, bytes);
 }
 BENCHMARK(BM_ami_encode_originate);
+
+// ---------------------------------------------------------------------------
+// ESL: framing the event stream an outbound `async full` socket received
+// (esl-outbound-async.json: the connect reply, command replies, CHANNEL_EXECUTE,
+// DTMF, CHANNEL_HANGUP ... ~62 KB in plain form). One item = one message; each
+// message's Content-Type is looked at, as a dispatcher does.
+
+namespace esl = costrix::proto::esl;
+
+std::string esl_read_stream() {
+  std::ifstream in(std::string{COSTRIX_TRANSCRIPTS_DIR} + "/esl-outbound-async.json", std::ios::binary);
+  if (!in) return {};
+  std::stringstream text;
+  text << in.rdbuf();
+  const boost::json::value doc = boost::json::parse(text.str());
+  std::string stream;
+  for (const auto& v : doc.as_array()) {
+    std::string_view received = v.as_object().at("received").as_string();
+    if (received.ends_with("<<closed>>")) received.remove_suffix(10);
+    stream += received;
+  }
+  return stream;
+}
+
+const std::string& esl_stream() {
+  static const std::string s = esl_read_stream();
+  return s;
+}
+
+/// Frames every message of `bytes` with `p`; the number of messages, or -1 on an error.
+std::int64_t esl_frame_all(esl::message_parser& p, std::string_view bytes) {
+  std::int64_t n = 0;
+  for (;;) {
+    auto r = p.parse(bytes);
+    if (!r) return -1;
+    if (!*r) return n;
+    benchmark::DoNotOptimize((*r)->msg.type());
+    benchmark::DoNotOptimize((*r)->msg.body());
+    bytes.remove_prefix((*r)->consumed);
+    ++n;
+  }
+}
+
+// The stream as it arrives on a socket: 1448-byte segments appended to a
+// receive buffer; complete messages are taken out after each segment.
+void BM_esl_frame_events(benchmark::State& state) {
+  const std::string& stream = esl_stream();
+  constexpr std::size_t segment = 1448;
+  esl::message_parser p;
+  std::string buffer;
+  buffer.reserve(64 * 1024);
+  auto run = [&] {
+    std::int64_t n = 0;
+    buffer.clear();
+    for (std::size_t at = 0; at < stream.size(); at += segment) {
+      buffer.append(stream, at, segment);
+      std::string_view rest = buffer;
+      for (;;) {
+        auto r = p.parse(rest);
+        if (!r) return std::int64_t{-1};
+        if (!*r) break;
+        benchmark::DoNotOptimize((*r)->msg.type());
+        rest.remove_prefix((*r)->consumed);
+        ++n;
+      }
+      buffer.erase(0, buffer.size() - rest.size());
+    }
+    return n;
+  };
+  const std::int64_t messages = run();
+  if (stream.empty() || messages <= 0 || messages != esl_frame_all(p, stream)) {
+    state.SkipWithError("cannot frame esl-outbound-async.json");
+    for (auto _ : state) {}
+    return;
+  }
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(run());
+  }
+  report(state, g_allocs - before, messages, static_cast<std::int64_t>(stream.size()));
+}
+BENCHMARK(BM_esl_frame_events);
+
+// Decoding every text/event-plain event of the stream (URL-decoded values into
+// the decoder's storage) and reading a few headers, as a session does. One
+// item = one event.
+void BM_esl_decode_events(benchmark::State& state) {
+  const std::string& stream = esl_stream();
+  std::vector<std::string> bodies;
+  {
+    esl::message_parser p;
+    std::string_view rest = stream;
+    for (;;) {
+      auto r = p.parse(rest);
+      if (!r || !*r) break;
+      if ((*r)->msg.type() == esl::content_type::event_plain) bodies.emplace_back((*r)->msg.body());
+      rest.remove_prefix((*r)->consumed);
+    }
+  }
+  std::int64_t bytes = 0;
+  for (const auto& b : bodies) bytes += static_cast<std::int64_t>(b.size());
+  esl::event_decoder d;
+  auto run = [&] {
+    std::int64_t n = 0;
+    for (const auto& b : bodies) {
+      auto e = d.decode_plain(b);
+      if (!e) return std::int64_t{-1};
+      benchmark::DoNotOptimize(e->name());
+      benchmark::DoNotOptimize(e->get("Unique-ID"));
+      benchmark::DoNotOptimize(e->get("Application-UUID"));
+      ++n;
+    }
+    return n;
+  };
+  const std::int64_t events = run();  // warm-up: the decoder's storage grows once
+  if (bodies.empty() || events != static_cast<std::int64_t>(bodies.size())) {
+    state.SkipWithError("cannot decode the events of esl-outbound-async.json");
+    for (auto _ : state) {}
+    return;
+  }
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(run());
+  }
+  report(state, g_allocs - before, events, bytes);
+}
+BENCHMARK(BM_esl_decode_events);
+
+// `sendmsg` with `call-command: execute` of playback with an Event-UUID, into
+// a warm output buffer.
+void BM_esl_encode_execute(benchmark::State& state) {
+  const esl::execute cmd{.uuid = "a77236ce-9171-4453-b2ab-b17c86c9c143",
+                         .app = "playback",
+                         .arg = "ivr/ivr-welcome_to_freeswitch.wav",
+                         .event_lock = true,
+                         .event_uuid = "pb-0001"};
+  std::string out;
+  if (!esl::encode(cmd, out)) {
+    state.SkipWithError("encode failed");
+    for (auto _ : state) {}
+    return;
+  }
+  const std::int64_t bytes = static_cast<std::int64_t>(out.size());
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    out.clear();
+    auto r = esl::encode(cmd, out);
+    benchmark::DoNotOptimize(r);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  report(state, g_allocs - before, 1, bytes);
+}
+BENCHMARK(BM_esl_encode_execute);
 
 }  // namespace
 

@@ -1,7 +1,7 @@
 #include "transcripts.hpp"
 
-// Boost.JSON compiled into the test binary, in this one file.
-#include <boost/json/src.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 
 #include <fstream>
 #include <sstream>

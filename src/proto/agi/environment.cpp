@@ -407,4 +407,10 @@ std::string url_decode(std::string_view s) {
   return out;
 }
 
+std::size_t url_decode(std::string_view s, std::span<char> out) {
+  if (out.size() < s.size() && out.size() < decoded_size(s))
+    throw std::length_error("url_decode: the output is shorter than the decoded bytes");
+  return decode(s, true, out.data());
+}
+
 }  // namespace costrix::proto::agi

@@ -247,4 +247,9 @@ std::size_t split_script(std::string_view network_script, std::span<char> out, s
 /// "%00" decodes to a NUL byte, kept in the string.
 std::string url_decode(std::string_view s);
 
+/// url_decode() into `out` without allocating: decoding never lengthens, so
+/// s.size() bytes are always enough; an `out` too short for the decoded bytes
+/// is std::length_error. Returns the number of bytes written.
+std::size_t url_decode(std::string_view s, std::span<char> out);
+
 }  // namespace costrix::proto::agi
