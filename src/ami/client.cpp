@@ -295,12 +295,13 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
         return on_response(*s, m);
       }
       case proto::ami::message_kind::event: {
+        // An event carrying one of our ActionIDs belongs to its action while
+        // that action gathers a list or waits for its completion event;
+        // otherwise it is an event like any other (UserEvent copies the
+        // ActionID of the action that raised it into the event every session gets).
         std::string_view id = m.action_id();
-        if (!id.empty() && ours(id)) {
-          slot* s = find(id);
-          if (!s) return orphan(m);
-          return on_action_event(*s, m);
-        }
+        if (!id.empty())
+          if (slot* s = find(id); s && on_action_event(*s, m)) return;
         return publish(m);
       }
       default: return;
@@ -327,13 +328,14 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     finish(index, std::move(s.reply));
   }
 
-  void on_action_event(slot& s, const message& m) {
+  // True when the event was the action's.
+  bool on_action_event(slot& s, const message& m) {
     std::uint32_t index = s.op->slot;
     switch (s.at) {
       case phase::response:
-        if (!s.op->completion_event.empty() && iequals(m.name(), s.op->completion_event)) s.early.emplace(m);
-        else s.reply.events.emplace_back(m);
-        return;
+        if (s.op->completion_event.empty() || !iequals(m.name(), s.op->completion_event)) return false;
+        s.early.emplace(m);
+        return true;
       case phase::list: {
         auto list = m.get("EventList");
         if (list && iequals(*list, "Complete")) {
@@ -341,25 +343,29 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
           if (auto items = m.get("ListItems")) {
             std::size_t n = 0;
             auto [end, ec] = std::from_chars(items->data(), items->data() + items->size(), n);
-            if (ec != std::errc{} || end != items->data() + items->size() || n != s.reply.events.size())
-              return finish(index, fail(errc::protocol, fmt::format("{} says ListItems: {}, but {} events came",
-                                                                    m.name(), *items, s.reply.events.size())));
+            if (ec != std::errc{} || end != items->data() + items->size() || n != s.reply.events.size()) {
+              finish(index, fail(errc::protocol, fmt::format("{} says ListItems: {}, but {} events came", m.name(),
+                                                             *items, s.reply.events.size())));
+              return true;
+            }
           }
-          return finish(index, std::move(s.reply));
+          finish(index, std::move(s.reply));
+          return true;
         }
-        if (list && iequals(*list, "Cancelled"))
-          return finish(index, fail(errc::failed, fmt::format("{}: the event list was cancelled", m.name())));
+        if (list && iequals(*list, "Cancelled")) {
+          finish(index, fail(errc::failed, fmt::format("{}: the event list was cancelled", m.name())));
+          return true;
+        }
         s.reply.events.emplace_back(m);
-        return;
+        return true;
       }
       case phase::completion:
-        if (iequals(m.name(), s.op->completion_event)) {
-          s.reply.last.emplace(m);
-          return finish(index, std::move(s.reply));
-        }
-        s.reply.events.emplace_back(m);
-        return;
+        if (!iequals(m.name(), s.op->completion_event)) return false;
+        s.reply.last.emplace(m);
+        finish(index, std::move(s.reply));
+        return true;
     }
+    return false;
   }
 
   // ---- events
