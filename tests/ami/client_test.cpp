@@ -13,6 +13,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -125,6 +126,13 @@ struct fixture {
       }
     }
     return f.get();
+  }
+
+  // Closes the client while the test coroutine's locals are alive: after it no
+  // callback runs, and the completions it causes have been delivered.
+  awaitable<void> shutdown() {
+    client.close();
+    co_await yield();
   }
 
   // Runs a server call that takes a `done` callback; `done` is carried back to the test's io_context.
@@ -383,6 +391,7 @@ TEST_CASE("ami client: a response after the timeout goes to the orphan handler, 
     REQUIRE(orphans.size() == 1);
     CHECK(orphans[0].get("Ping") == "Pong");
     CHECK(f.client.stats().orphans == 1);
+    co_await f.shutdown();
   }());
 }
 
@@ -502,6 +511,7 @@ TEST_CASE("ami client: events by name, by type and all; list items and action ev
     REQUIRE(u2);
     co_await marker.wait();
     CHECK(hangups.size() == 1);
+    co_await f.shutdown();
   }());
 }
 
@@ -632,6 +642,7 @@ TEST_CASE("ami client: after a server restart it reconnects and logs in once, su
     REQUIRE(u);
     co_await marker.wait();
     CHECK(user_events == 1);
+    co_await f.shutdown();
   }());
 }
 
@@ -672,6 +683,7 @@ TEST_CASE("ami client: async originate completes on its OriginateResponse", "[am
     CHECK(e.error().message == "Invalid channel");
     // Responses carrying our ActionIDs are the actions' own.
     CHECK(originate_responses_seen == 0);
+    co_await f.shutdown();
   }());
 }
 
@@ -721,5 +733,81 @@ TEST_CASE("ami client: logoff ends the connection for good", "[ami][client]") {
     REQUIRE(!after);
     CHECK(after.error() == errc::disconnected);
     CHECK(f.server.srv.stats().logins == 1);
+    co_await f.shutdown();
+  }());
+}
+
+TEST_CASE("ami client: no answer to the login is a timeout", "[ami][client]") {
+  fixture f{{.connect_timeout = 100ms}};
+  f.server.srv.rule("Challenge", {.never_answer = true});
+  f.run([&]() -> awaitable<void> {
+    auto r = co_await f.client.connect();
+    REQUIRE(!r);
+    CHECK(r.error() == errc::timeout);
+    CHECK(f.client.state() == ami::connection_state::disconnected);
+  }());
+}
+
+TEST_CASE("ami client: actions over max_in_flight are refused", "[ami][client]") {
+  fixture f{{.max_in_flight = 3}};
+  f.server.srv.rule("Ping", {.never_answer = true});
+  f.run([&]() -> awaitable<void> {
+    auto up = co_await f.client.connect();
+    REQUIRE(up);
+    std::vector<costrix::result<ami::response>> held;
+    for (int i = 0; i < 3; ++i)
+      f.client.send(ami::ping{}, [&](costrix::result<ami::response> r) { held.push_back(std::move(r)); });
+    auto over = co_await f.client.send(ami::ping{});
+    REQUIRE(!over);
+    CHECK(over.error() == errc::limit_exceeded);
+    CHECK(f.client.stats().in_flight == 3);
+    CHECK(held.empty());
+    co_await f.shutdown();
+    CHECK(held.size() == 3);
+  }());
+}
+
+TEST_CASE("ami client: an action raced against a timer with awaitable operators is cancelled", "[ami][client]") {
+  using namespace asio::experimental::awaitable_operators;
+  fixture f;
+  f.server.srv.rule("Ping", {.never_answer = true});
+  f.run([&]() -> awaitable<void> {
+    auto up = co_await f.client.connect();
+    REQUIRE(up);
+    asio::steady_timer timer(f.ctx, 20ms);
+    auto first = co_await (f.client.send(ami::ping{}, asio::use_awaitable) ||
+                           timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    CHECK(first.index() == 1);
+    // The cancelled Ping left the table: nothing is waiting.
+    while (f.client.stats().in_flight != 0) co_await yield();
+    auto s = co_await f.client.send(ami::core_status{});
+    CHECK(s);
+  }());
+}
+
+TEST_CASE("ami client: an unanswered keepalive Ping drops the connection and it is made again", "[ami][client]") {
+  fixture f{{.keepalive = 200ms, .reconnect = {.initial_delay = 10ms, .max_delay = 50ms}}};
+  f.run([&]() -> awaitable<void> {
+    int connected = 0;
+    bool lost = false;
+    signal dropped(f.ctx), again(f.ctx);
+    f.client.on_state([&](ami::connection_state s) {
+      if (s == ami::connection_state::disconnected) {
+        lost = true;
+        dropped.set();
+      }
+      if (s == ami::connection_state::connected && ++connected == 2) again.set();
+    });
+    auto up = co_await f.client.connect();
+    REQUIRE(up);
+    // Pings are answered: the connection stays while several go by.
+    while (f.server.srv.actions_received("Ping") < 2) co_await yield();
+    CHECK(!lost);
+    f.server.srv.rule("Ping", {.never_answer = true});
+    co_await dropped.wait();
+    f.server.srv.clear_rules();
+    co_await again.wait();
+    CHECK(f.server.srv.stats().logins == 2);
+    co_await f.shutdown();
   }());
 }
