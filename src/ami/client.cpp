@@ -145,7 +145,9 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   std::uint32_t index_of(const slot& s) const { return s.op->slot; }
 
   void begin(std::shared_ptr<op_base> op) {
-    if (!link_up_) return op->complete(fail(errc::disconnected, "not connected to Asterisk"));
+    // While logging in only the login's own actions go out: Asterisk would refuse others.
+    if (!link_up_ || (!op->login && state_.load(std::memory_order_relaxed) != connection_state::connected))
+      return op->complete(fail(errc::disconnected, "not connected to Asterisk"));
     if (live_ >= opts_.max_in_flight)
       return op->complete(fail(errc::limit_exceeded, fmt::format("{} actions already in flight", live_)));
     std::uint32_t index;
@@ -426,9 +428,9 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   asio::steady_timer keepalive_timer_;
 
   template <action_descriptor A>
-  auto send_here(A a, milliseconds timeout) {
+  auto send_here(A a, milliseconds timeout, bool login = false) {
     return asio::async_initiate<decltype(asio::use_awaitable), void(result<reply_t<A>>)>(
-        send_initiation{shared_from_this()}, asio::use_awaitable, std::move(a), timeout);
+        send_initiation{shared_from_this(), login}, asio::use_awaitable, std::move(a), timeout);
   }
 
   // One attempt: TCP connect, then (the banner is read by the loop) login.
@@ -492,7 +494,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     if (opts_.login == login_method::md5) {
       raw ask{"Challenge"};
       ask.add("AuthType", "MD5");
-      auto challenge = co_await send_here(std::move(ask), opts_.connect_timeout);
+      auto challenge = co_await send_here(std::move(ask), opts_.connect_timeout, true);
       if (!challenge) co_return fail(std::move(challenge).error());
       if (!challenge->ok()) co_return fail(errc::auth_failed, std::string(challenge->text()));
       std::string key = proto::ami::login_key(challenge->get("Challenge").value_or(""), opts_.secret);
@@ -501,7 +503,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       request.add("Username", opts_.username).add("Secret", opts_.secret);
     }
     request.add("Events", opts_.events);
-    auto answer = co_await send_here(std::move(request), opts_.connect_timeout);
+    auto answer = co_await send_here(std::move(request), opts_.connect_timeout, true);
     if (!answer) co_return fail(std::move(answer).error());
     if (!answer->ok()) co_return fail(errc::auth_failed, std::string(answer->text()));
     co_return ok();

@@ -1,6 +1,6 @@
 // ami::client against the AMI simulator over loopback. The client and the test
 // coroutines run on one io_context driven by the test thread; the simulator
-// runs on a runtime thread of its own. Waits are on events (a signal set by a
+// runs on a runtime thread of its own. Waits are on events (a flag set by a
 // callback), never on elapsed time.
 #include <costrix/ami/client.hpp>
 #include <costrix/io/runtime.hpp>
@@ -39,9 +39,9 @@ using costrix::errc;
 namespace {
 
 // A flag a callback on the test's io_context sets and a coroutine awaits.
-class signal {
+class flag {
  public:
-  explicit signal(asio::io_context& ctx) : timer_(ctx, std::chrono::steady_clock::time_point::max()) {}
+  explicit flag(asio::io_context& ctx) : timer_(ctx, std::chrono::steady_clock::time_point::max()) {}
   void set() {
     set_ = true;
     timer_.cancel();
@@ -138,7 +138,7 @@ struct fixture {
   // Runs a server call that takes a `done` callback; `done` is carried back to the test's io_context.
   template <class F>
   awaitable<void> server_call(F&& call) {
-    auto sig = std::make_shared<signal>(ctx);
+    auto sig = std::make_shared<flag>(ctx);
     call([this, sig] { asio::post(ctx, [sig] { sig->set(); }); });
     co_await sig->wait();
   }
@@ -278,7 +278,7 @@ TEST_CASE("ami client: responses out of order reach their own actions", "[ami][c
     auto up = co_await f.client.connect();
     REQUIRE(up);
     std::vector<std::string> order;
-    signal both(f.ctx);
+    flag both(f.ctx);
     std::optional<costrix::result<ami::response>> ping, status;
     auto done = [&] {
       if (ping && status) both.set();
@@ -341,7 +341,7 @@ TEST_CASE("ami client: 10\\,000 actions in flight on one connection all complete
     constexpr int n = 10'000;
     int done = 0, right = 0;
     std::size_t peak = 0;
-    signal all(f.ctx);
+    flag all(f.ctx);
     for (int i = 0; i < n; ++i) {
       spawn(f.ctx.get_executor(), [&, i]() -> awaitable<void> {
             // Getvar echoes the variable's name: each answer says which action it is for.
@@ -371,7 +371,7 @@ TEST_CASE("ami client: a response after the timeout goes to the orphan handler, 
     auto up = co_await f.client.connect();
     REQUIRE(up);
     std::vector<ami::owned_message> orphans;
-    signal orphaned(f.ctx);
+    flag orphaned(f.ctx);
     f.client.on_orphan([&](const ami::message& m) {
       orphans.emplace_back(m);
       orphaned.set();
@@ -403,7 +403,7 @@ TEST_CASE("ami client: cancelling an action through its cancellation slot", "[am
     REQUIRE(up);
     asio::cancellation_signal cancel;
     std::optional<costrix::result<ami::response>> got;
-    signal done(f.ctx);
+    flag done(f.ctx);
     f.client.send(ami::ping{}, asio::bind_cancellation_slot(cancel.slot(), [&](costrix::result<ami::response> r) {
       got = std::move(r);
       done.set();
@@ -474,7 +474,7 @@ TEST_CASE("ami client: events by name, by type and all; list items and action ev
   f.run([&]() -> awaitable<void> {
     std::vector<std::string> all, newchannels;
     std::vector<ami::event::hangup> hangups;
-    signal marker(f.ctx);
+    flag marker(f.ctx);
     f.client.on_event("", [&](const ami::message& m) {
       all.emplace_back(m.name());
       if (m.name() == "UserEvent" && m.get("UserEvent") == "marker") marker.set();
@@ -536,7 +536,7 @@ TEST_CASE("ami client: an event stream in order, typed decoding", "[ami][client]
     }
     CHECK(stream.dropped() == 0);
     // A wait in progress ends when the stream is closed.
-    signal ended(f.ctx);
+    flag ended(f.ctx);
     std::optional<costrix::result<ami::owned_message>> last;
     stream.next([&](costrix::result<ami::owned_message> r) {
       last = std::move(r);
@@ -586,7 +586,7 @@ TEST_CASE("ami client: on a disconnect 1\\,000 waiting actions all complete disc
     REQUIRE(up);
     constexpr int n = 1000;
     int done = 0, disconnected = 0;
-    signal all(f.ctx);
+    flag all(f.ctx);
     for (int i = 0; i < n; ++i) {
       spawn(f.ctx.get_executor(), [&]() -> awaitable<void> {
             auto r = co_await f.client.send(ami::ping{});
@@ -610,13 +610,13 @@ TEST_CASE("ami client: after a server restart it reconnects and logs in once, su
   f.run([&]() -> awaitable<void> {
     std::vector<ami::connection_state> states;
     int connected = 0;
-    signal again(f.ctx);
+    flag again(f.ctx);
     f.client.on_state([&](ami::connection_state s) {
       states.push_back(s);
       if (s == ami::connection_state::connected && ++connected == 2) again.set();
     });
     int user_events = 0;
-    signal marker(f.ctx);
+    flag marker(f.ctx);
     f.client.on_event("UserEvent", [&](const ami::message& m) {
       if (m.get("UserEvent") == "marker") marker.set();
       else ++user_events;
@@ -721,7 +721,7 @@ TEST_CASE("ami client: logoff ends the connection for good", "[ami][client]") {
   f.run([&]() -> awaitable<void> {
     auto up = co_await f.client.connect();
     REQUIRE(up);
-    signal closed(f.ctx);
+    flag closed(f.ctx);
     f.client.on_state([&](ami::connection_state s) {
       if (s == ami::connection_state::closed) closed.set();
     });
@@ -790,7 +790,7 @@ TEST_CASE("ami client: an unanswered keepalive Ping drops the connection and it 
   f.run([&]() -> awaitable<void> {
     int connected = 0;
     bool lost = false;
-    signal dropped(f.ctx), again(f.ctx);
+    flag dropped(f.ctx), again(f.ctx);
     f.client.on_state([&](ami::connection_state s) {
       if (s == ami::connection_state::disconnected) {
         lost = true;

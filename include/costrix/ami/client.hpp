@@ -115,6 +115,7 @@ struct op_base {
   virtual void complete(result<response>&& r) = 0;
   std::string_view completion_event;
   std::chrono::milliseconds timeout{-1};  // < 0: the client's action_timeout
+  bool login = false;                     // sent while logging in (Challenge, Login)
   std::uint32_t slot = std::numeric_limits<std::uint32_t>::max();
   std::uint32_t generation = 0;
 };
@@ -196,11 +197,13 @@ class wait_op final : public waiter_base {
 
 struct send_initiation {
   std::shared_ptr<client_impl> client;
+  bool login = false;
   template <class Handler, class A>
   void operator()(Handler&& handler, A a, std::chrono::milliseconds timeout) const {
     using op_type = send_op<A, std::decay_t<Handler>>;
     auto op = std::make_shared<op_type>(std::move(a), std::forward<Handler>(handler), executor_of(*client));
     op->timeout = timeout;
+    op->login = login;
     auto slot = boost::asio::get_associated_cancellation_slot(op->handler());
     if (slot.is_connected())
       slot.template emplace<canceller>(client, std::weak_ptr<op_base>(op));
