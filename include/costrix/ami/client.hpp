@@ -91,7 +91,7 @@ struct stream_options {
 struct client_stats {
   std::uint64_t actions = 0;     ///< actions written
   std::uint64_t events = 0;      ///< events received that belong to no action
-  std::uint64_t orphans = 0;     ///< messages for an action no longer waiting (timed out, cancelled)
+  std::uint64_t orphans = 0;     ///< responses for no waiting action (it timed out or was cancelled)
   std::uint64_t logins = 0;      ///< successful logins
   std::uint64_t reconnects = 0;  ///< connections made again after a loss
   std::uint64_t in_flight = 0;   ///< actions waiting now
@@ -352,8 +352,8 @@ class client {
   void unsubscribe(subscription id);
   /// A queue of events for a coroutine to await (names per `options`).
   event_stream stream(stream_options options = {});
-  /// A response or event carrying one of this client's ActionIDs whose action
-  /// is no longer waiting (it timed out or was cancelled) goes here, never to
+  /// A response whose action is no longer waiting (it timed out or was
+  /// cancelled), or that names no action of this client, goes here, never to
   /// another action. Counted in stats().orphans.
   void on_orphan(event_handler f);
   /// Called with each new state.
