@@ -18,11 +18,11 @@
 namespace ami = costrix::ami;
 using costrix::awaitable;
 
-awaitable<void> watch(ami::client& c, int count) {
+awaitable<bool> watch(ami::client& c, int count) {
   auto up = co_await c.connect();
   if (!up) {
     std::fprintf(stderr, "ami_events: %s\n", up.error().what().c_str());
-    co_return;
+    co_return false;
   }
   auto hangups = c.on<ami::event::hangup>([](const ami::event::hangup& h) {
     std::printf("hangup      %s (%s)\n", h.channel.c_str(), h.cause_txt.c_str());
@@ -48,6 +48,7 @@ awaitable<void> watch(ami::client& c, int count) {
   std::printf("dropped     %llu\n", static_cast<unsigned long long>(stream.dropped()));
   auto bye = co_await c.logoff();
   if (!bye) std::fprintf(stderr, "ami_events: logoff: %s\n", bye.error().what().c_str());
+  co_return true;
 }
 
 int main(int argc, char** argv) {
@@ -66,9 +67,11 @@ int main(int argc, char** argv) {
   ami::client c{ctx.get_executor(), options};
   boost::asio::signal_set signals{ctx, SIGINT, SIGTERM};
   signals.async_wait([&](const boost::system::error_code&, int) { c.close(); ctx.stop(); });
-  boost::asio::co_spawn(ctx, [](ami::client& c, int count, boost::asio::signal_set& s) -> awaitable<void> {
-    co_await watch(c, count);
+  bool ok = false;
+  boost::asio::co_spawn(ctx, [](ami::client& c, int count, boost::asio::signal_set& s, bool& ok) -> awaitable<void> {
+    ok = co_await watch(c, count);
     s.cancel();
-  }(c, count, signals), boost::asio::detached);
+  }(c, count, signals, ok), boost::asio::detached);
   ctx.run();
+  return ok ? 0 : 1;
 }
