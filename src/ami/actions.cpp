@@ -144,6 +144,12 @@ void user_event::write(writer& w) const {
   for (const auto& [k, v] : headers) w.header(k, v);
 }
 
+void agi_command::write(writer& w) const {
+  w.header("Channel", channel);
+  w.header("Command", command);
+  w.header("CommandID", command_id);
+}
+
 void atxfer::write(writer& w) const {
   w.header("Channel", channel);
   w.header("Exten", exten);

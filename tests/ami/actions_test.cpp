@@ -198,3 +198,15 @@ TEST_CASE("ami typed events decoded from a real Asterisk's events", "[ami][actio
   CHECK(v.variable == "GLOBALX");
   CHECK(v.value == "a b");
 }
+
+TEST_CASE("ami actions: AGI for AsyncAGI writes what was sent to Asterisk", "[ami][actions][asyncagi]") {
+  auto all = costrix::test::load_steps("asyncagi-session.json");
+  std::vector<std::string> sent;
+  for (const auto& s : all)
+    if (s.sent.starts_with("Action: AGI\r\n")) sent.push_back(s.sent);
+  REQUIRE(sent.size() >= 4);
+  ami::agi_command answer{"Local/s@async-test-000000f0;2", "ANSWER", "cmd0"};
+  CHECK(encoded(answer, "a0") == sent[0]);
+  ami::agi_command set{"Local/s@async-test-000000f0;2", "SET VARIABLE X \"a b\"", "cmd3"};
+  CHECK(encoded(set, "a3") == sent[3]);
+}

@@ -218,6 +218,14 @@ struct user_event {
   ami::headers headers = {};
   void write(writer& w) const;
 };
+/// One AGI command for a channel in `AGI(agi:async)`: Asterisk queues it and
+/// answers in the channel's `AsyncAGIExec` event with the same `CommandID`.
+/// ami::async_agi sends these for an agi::session.
+struct agi_command {
+  static constexpr std::string_view name = "AGI";
+  std::string channel, command, command_id;
+  void write(writer& w) const;
+};
 struct atxfer {
   static constexpr std::string_view name = "Atxfer";
   std::string channel, exten;
