@@ -29,6 +29,7 @@ constexpr const char* usage = R"(usage: costrix-ami-sim [options]
   --listen ADDR:PORT          where to listen (default 127.0.0.1:5038; port 0 picks one)
   --user NAME:SECRET          a manager account (repeat for more; default admin:wordpass)
   --ami-version V             the banner's version (default 11.0.0)
+  --tls-cert PEM --tls-key PEM  speak TLS with this certificate chain and key
   --failed-login-delay MS     wait before refusing a login (Asterisk: 1000; default 0)
   --cli 'COMMAND=OUTPUT'      what Action: Command answers for COMMAND ('\n' in OUTPUT: a new line)
   --originate-delay MS        OriginateResponse (or the answer, if not Async) after MS
@@ -86,6 +87,8 @@ bool parse(int argc, char** argv, cli& c) {
       accounts_given = true;
       o.accounts[name] = value;
     } else if (flag == "--ami-version") o.ami_version = v;
+    else if (flag == "--tls-cert") o.tls_certificate_file = v;
+    else if (flag == "--tls-key") o.tls_private_key_file = v;
     else if (flag == "--failed-login-delay") o.failed_login_delay = ms(v);
     else if (flag == "--cli" && split(v, '=', name, value)) o.cli[name] = unescape_newlines(value);
     else if (flag == "--originate-delay") originate_delay = ms(v);

@@ -9,6 +9,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -68,6 +72,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     }
     prefix_ = opts_.action_id_prefix + "-";
     rbuf_.resize(64 * 1024);
+    if (opts_.tls.enabled) tls_context_ = make_tls_context(opts_.tls);
   }
 
   executor_type ex_;
@@ -223,21 +228,64 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     write_busy_ = true;
     std::swap(out_, writing_);
     out_.clear();
-    asio::async_write(socket_, asio::buffer(writing_),
-                      [self = shared_from_this(), epoch = epoch_](boost::system::error_code ec, std::size_t) {
-                        self->write_busy_ = false;
-                        self->writing_.clear();
-                        if (ec) {
-                          if (epoch == self->epoch_) self->lost(epoch, error{errc::disconnected, ec.message()});
-                          return;
-                        }
-                        self->kick_write();
-                      });
+    auto done = [self = shared_from_this(), epoch = epoch_, tls = tls_](boost::system::error_code ec, std::size_t) {
+      self->write_busy_ = false;
+      self->writing_.clear();
+      if (ec) {
+        if (epoch == self->epoch_) self->lost(epoch, error{errc::disconnected, ec.message()});
+        return;
+      }
+      self->kick_write();
+    };
+    if (tls_) asio::async_write(*tls_, asio::buffer(writing_), std::move(done));
+    else asio::async_write(socket_, asio::buffer(writing_), std::move(done));
   }
 
   // ---- reading: one loop per connection; it never waits for anyone but the socket
 
+  // A TLS connection's stream owns its socket (a pending operation of an old
+  // connection keeps its own alive); a plain connection uses socket_.
+  using tls_stream = asio::ssl::stream<tcp::socket>;
   tcp::socket socket_;
+  std::shared_ptr<asio::ssl::context> tls_context_;
+  std::shared_ptr<tls_stream> tls_;
+  tcp::socket& sock() noexcept { return tls_ ? tls_->next_layer() : socket_; }
+
+  static std::shared_ptr<asio::ssl::context> make_tls_context(const tls_options& o) {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    boost::system::error_code ec;
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1,
+                     ec);
+    if (!o.ca_file.empty()) ctx->load_verify_file(o.ca_file, ec);
+    else ctx->set_default_verify_paths(ec);
+    if (ec) log(log_level::warning, fmt::format("ami: TLS: cannot load the trusted certificates: {}", ec.message()));
+    ctx->set_verify_mode(o.verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
+    return ctx;
+  }
+
+  // The TLS handshake on the connected socket, checking the certificate
+  // against the trusted CAs and the server's name.
+  awaitable<result<void>> handshake(const std::shared_ptr<bool>& expired) {
+    tls_ = std::make_shared<tls_stream>(std::move(socket_), *tls_context_);
+    socket_ = tcp::socket(ex_);
+    const std::string& name = opts_.tls.server_name.empty() ? opts_.host : opts_.tls.server_name;
+    if (!SSL_set_tlsext_host_name(tls_->native_handle(), name.c_str()))
+      co_return fail(errc::invalid_argument, fmt::format("TLS: \"{}\" cannot be sent as the server name", name));
+    if (opts_.tls.verify) tls_->set_verify_callback(asio::ssl::host_name_verification(name));
+    auto tls = tls_;
+    auto [ec] = co_await tls->async_handshake(tls_stream::client, asio::as_tuple(asio::use_awaitable));
+    if (*expired) co_return fail(errc::timeout, fmt::format("no TLS handshake within {} ms", opts_.connect_timeout.count()));
+    if (ec) {
+      std::string why = ec.message();
+      if (ec.category() == asio::error::get_ssl_category()) {
+        long verify = SSL_get_verify_result(tls->native_handle());
+        if (verify != X509_V_OK) why = X509_verify_cert_error_string(verify);
+      }
+      co_return fail(errc::auth_failed, fmt::format("TLS with {}:{}: {}", opts_.host, opts_.port, why));
+    }
+    co_return ok();
+  }
   std::uint64_t epoch_ = 0;  // one per connection
   bool link_up_ = false;     // the socket is connected (logged in or not)
   std::vector<char> rbuf_;
@@ -254,8 +302,11 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
         rstart_ = 0;
       }
       if (rend_ == rbuf_.size()) rbuf_.resize(rbuf_.size() * 2);  // the parser's limits bound this
-      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_),
-                                                      asio::as_tuple(asio::use_awaitable));
+      auto space = asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_);
+      boost::system::error_code ec;
+      std::size_t n = 0;
+      if (auto tls = tls_) std::tie(ec, n) = co_await tls->async_read_some(space, asio::as_tuple(asio::use_awaitable));
+      else std::tie(ec, n) = co_await socket_.async_read_some(space, asio::as_tuple(asio::use_awaitable));
       if (epoch != epoch_ || !link_up_) co_return;
       if (ec) {
         why = ec == asio::error::eof ? error{errc::disconnected, "Asterisk closed the connection"}
@@ -454,8 +505,9 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   awaitable<result<void>> attempt() {
     set_state(connection_state::connecting);
     boost::system::error_code ignored;
-    socket_.close(ignored);
+    sock().close(ignored);
     socket_ = tcp::socket(ex_);
+    tls_.reset();
     tcp::resolver resolver(ex_);
     auto [rec, endpoints] =
         co_await resolver.async_resolve(opts_.host, std::to_string(opts_.port), asio::as_tuple(asio::use_awaitable));
@@ -470,14 +522,22 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       if (ec) return;
       *expired = true;
       boost::system::error_code ig;
-      socket_.close(ig);
+      sock().close(ig);
     });
     auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, asio::as_tuple(asio::use_awaitable));
-    deadline.cancel();
+    if (!tls_context_) deadline.cancel();  // with TLS it covers the handshake too
     if (*expired) co_return fail(errc::timeout, fmt::format("no connection within {} ms", opts_.connect_timeout.count()));
     if (cec) co_return fail(errc::disconnected, fmt::format("{}:{}: {}", opts_.host, opts_.port, cec.message()));
     if (closing_) co_return fail(errc::cancelled, "the client was closed");
     socket_.set_option(tcp::no_delay(true), ignored);
+    if (tls_context_) {
+      auto secured = co_await handshake(expired);
+      deadline.cancel();
+      if (!secured) {
+        sock().close(ignored);
+        co_return fail(std::move(secured).error());
+      }
+    }
 
     ++epoch_;
     link_up_ = true;
@@ -514,7 +574,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     if (epoch != epoch_ || !link_up_) return;
     link_up_ = false;
     boost::system::error_code ignored;
-    socket_.close(ignored);
+    sock().close(ignored);
     keepalive_timer_.cancel();
     fail_all(why);
     if (closing_) return set_state(connection_state::closed);
@@ -574,7 +634,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     else set_state(connection_state::closed);
     if (!link_up_) {
       boost::system::error_code ignored;
-      socket_.close(ignored);  // an attempt in progress
+      sock().close(ignored);  // an attempt in progress
     }
   }
 };

@@ -9,6 +9,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -414,6 +418,68 @@ struct ami_server::state : std::enable_shared_from_this<state> {
     acceptor.reset();
   }
 
+  // ---- TLS (Asterisk's tlsenable): a relay between the TLS connection and a
+  // socket pair whose other end is served like a plain TCP connection.
+
+  std::shared_ptr<asio::ssl::context> tls;
+
+  result<void> load_tls() {
+    if (opts.tls_certificate_file.empty()) return ok();
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    boost::system::error_code ec;
+    ctx->use_certificate_chain_file(opts.tls_certificate_file, ec);
+    if (!ec) ctx->use_private_key_file(opts.tls_private_key_file, asio::ssl::context::pem, ec);
+    if (ec) return fail(errc::invalid_argument, "TLS certificate or key: " + ec.message());
+    tls = std::move(ctx);
+    return ok();
+  }
+
+  struct tls_relay {
+    tls_relay(tcp::socket s, asio::ssl::context& ctx, int fd) : secure(std::move(s), ctx), plain(secure.get_executor(), fd) {}
+    asio::ssl::stream<tcp::socket> secure;
+    asio::posix::stream_descriptor plain;
+    void close() {
+      boost::system::error_code ignored;
+      secure.next_layer().close(ignored);
+      plain.close(ignored);
+    }
+  };
+
+  // Returns the descriptor to serve, or -1.
+  static int terminate_tls(const std::shared_ptr<state>& self, tcp::socket socket) {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) return -1;
+    auto r = std::make_shared<tls_relay>(std::move(socket), *self->tls, fds[1]);
+    asio::co_spawn(self->ex, relay(r), asio::detached);
+    return fds[0];
+  }
+
+  static awaitable<void> relay(std::shared_ptr<tls_relay> r) {
+    auto [hec] = co_await r->secure.async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+    if (hec) {
+      log(log_level::info, fmt::format("ami sim: TLS handshake failed: {}", hec.message()));
+      co_return r->close();
+    }
+    asio::co_spawn(r->plain.get_executor(), [](std::shared_ptr<tls_relay> r) -> awaitable<void> {
+      std::array<char, 16384> buf;
+      for (;;) {
+        auto [ec, n] = co_await r->plain.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+        if (ec) break;
+        auto [wec, m] = co_await asio::async_write(r->secure, asio::buffer(buf.data(), n), asio::as_tuple(asio::use_awaitable));
+        if (wec) break;
+      }
+      r->close();
+    }(r), asio::detached);
+    std::array<char, 16384> buf;
+    for (;;) {
+      auto [ec, n] = co_await r->secure.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+      if (ec) break;
+      auto [wec, m] = co_await asio::async_write(r->plain, asio::buffer(buf.data(), n), asio::as_tuple(asio::use_awaitable));
+      if (wec) break;
+    }
+    r->close();
+  }
+
   static awaitable<void> accept_loop(std::shared_ptr<state> self, std::shared_ptr<tcp::acceptor> acc) {
     for (;;) {
       auto [ec, socket] = co_await acc->async_accept(asio::as_tuple(asio::use_awaitable));
@@ -427,7 +493,9 @@ struct ami_server::state : std::enable_shared_from_this<state> {
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      auto c = std::make_shared<client>(self->ex, socket.release(), self->opts.limits);
+      int fd = self->tls ? terminate_tls(self, std::move(socket)) : socket.release();
+      if (fd < 0) continue;
+      auto c = std::make_shared<client>(self->ex, fd, self->opts.limits);
       self->clients.push_back(c);
       {
         std::lock_guard lock(self->mutex);
@@ -1324,6 +1392,7 @@ result<void> ami_server::start() {
   auto ep = io::parse_endpoint(state_->opts.listen);
   if (!ep) return fail(std::move(ep).error());
   state_->endpoint = *ep;
+  if (auto loaded = state_->load_tls(); !loaded) return loaded;
   auto acc = state_->bind();
   if (!acc) return fail(std::move(acc).error());
   state_->endpoint.port((*acc)->local_endpoint().port());

@@ -52,6 +52,14 @@ struct reconnect_options {
   std::chrono::milliseconds max_delay{10'000};
 };
 
+/// AMI over TLS (Asterisk's manager.conf `tlsenable`, usually port 5039).
+struct tls_options {
+  bool enabled = false;
+  std::string ca_file = {};      ///< PEM file of the CAs to trust; empty: the system's
+  bool verify = true;            ///< check the chain and that the certificate names server_name
+  std::string server_name = {};  ///< the name to check and to send (SNI); empty: `host`
+};
+
 struct client_options {
   std::string host = "127.0.0.1";  ///< an address or a name to resolve
   std::uint16_t port = 5038;
@@ -70,6 +78,7 @@ struct client_options {
   /// connection (then it is made again). 0: no keepalive.
   std::chrono::milliseconds keepalive{0};
   reconnect_options reconnect{};
+  tls_options tls{};
   /// Actions waiting for their answer at most; more are refused with `errc::limit_exceeded`.
   std::size_t max_in_flight = 1u << 20;
   /// What one message from Asterisk may hold (a long `Command` output, an AsyncAGI Env).

@@ -71,6 +71,10 @@ struct ami_server_options {
   proto::ami::limits limits{.max_message_bytes = 64 * 1024, .max_line_bytes = 1024, .max_headers = 128};
   /// A client that lets this much output pile up (a flood it does not read) is disconnected.
   std::size_t max_pending_bytes = 64 * 1024 * 1024;
+  /// Speak TLS, as Asterisk does with manager.conf's `tlsenable`: the
+  /// certificate chain and its private key (PEM files). Empty: plain TCP.
+  std::string tls_certificate_file = {};
+  std::string tls_private_key_file = {};
 };
 
 /// Unsolicited call events (Newchannel, VarSet, Hangup for made-up channels) at a steady rate.
