@@ -1,0 +1,55 @@
+// An IVR on FreeSWITCH's outbound Event Socket. In the dialplan:
+//   <action application="socket" data="127.0.0.1:8084 async full"/>
+// It answers, asks for a 1-4 digit account number (3 tries), reads it back, and hangs up.
+//   esl_outbound [--listen 127.0.0.1:8084] [--threads N]
+// SIGINT/SIGTERM stop it after the calls in flight have ended (5 s at most).
+#include <costrix/esl/server.hpp>
+
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+using namespace std::chrono_literals;
+using costrix::awaitable;
+namespace esl = costrix::esl;
+
+awaitable<void> ivr(esl::session& s) {
+  auto answered = co_await s.answer();
+  if (!answered) co_return;
+  esl::digits_options ask{.min = 1, .max = 4, .tries = 3, .timeout = 5s, .terminators = "#",
+                          .prompt = "ivr/ivr-please_enter_your_account_number.wav",
+                          .invalid_prompt = "ivr/ivr-that_was_an_invalid_entry.wav", .var_name = "account"};
+  auto account = co_await s.play_and_get_digits(ask);
+  if (account && !account->value.empty()) {
+    esl::say_options digits{.text = account->value, .type = "name_spelled", .method = "iterated"};
+    co_await s.say(digits);
+  }
+  co_await s.hangup(esl::cause::normal_clearing);
+}
+
+int main(int argc, char** argv) {
+  esl::server_options options;
+  options.listen = "127.0.0.1:8084";
+  costrix::runtime_options rt_options;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string_view flag = argv[i];
+    if (flag == "--listen") options.listen = argv[i + 1];
+    else if (flag == "--threads") rt_options.threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
+    else return std::fprintf(stderr, "usage: esl_outbound [--listen ADDR:PORT] [--threads N]\n"), 2;
+  }
+  costrix::runtime rt{rt_options};
+  esl::server srv{rt, options};
+  srv.default_route(ivr);
+  if (auto r = srv.start(); !r) return std::fprintf(stderr, "esl_outbound: %s\n", r.error().what().c_str()), 1;
+  std::printf("esl_outbound: serving socket %s on %u threads\n", options.listen.c_str(), rt.size());
+  std::fflush(stdout);
+
+  boost::asio::signal_set signals{rt.context(0), SIGINT, SIGTERM};
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) srv.stop(5s, [&] { rt.stop(); });
+  });
+  rt.run();
+  return 0;
+}

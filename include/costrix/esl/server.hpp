@@ -1,0 +1,95 @@
+// esl::server: the TCP server FreeSWITCH's `socket` dialplan application connects to.
+#pragma once
+
+#include <costrix/esl/session.hpp>
+#include <costrix/io/runtime.hpp>
+#include <costrix/result.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace costrix::esl {
+
+/// Runs one call. When it returns the socket closes: FreeSWITCH hangs the
+/// call up, or continues the dialplan after `set_auto_hangup(false)`.
+using handler = std::function<awaitable<void>(session&)>;
+
+struct server_options {
+  std::string listen = "127.0.0.1:8084";  ///< port 0 picks a free port: see port()
+  std::size_t max_sessions = 10'000;      ///< concurrent sessions; more are refused (closed) with a log line
+  /// The channel data header routes match: the dialed number by default, or a
+  /// channel variable ("variable_costrix_route", set in the dialplan before `socket`).
+  std::string route_by = "Caller-Destination-Number";
+  session_options session{};
+  int backlog = 4096;
+};
+
+/// Listens on every core of the runtime (SO_REUSEPORT); a call stays on the
+/// core that accepted it. On each connection the server sends `connect`, reads
+/// the channel data, subscribes (`myevents`, `linger`, per session_options),
+/// then picks the handler: exact values and regular expressions of the
+/// `route_by` header, tried in the order added, first match wins, then the
+/// default route. Routes may change while serving.
+class server {
+ public:
+  server(runtime& rt, server_options options = {});
+  /// Call stop() and wait for on_stopped, or stop the runtime, before destroying it.
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  server& route(std::string value, handler h);
+  server& route(std::regex pattern, handler h);
+  server& default_route(handler h);
+  void clear_routes();
+
+  /// Binds and starts accepting on every core.
+  result<void> start();
+  std::uint16_t port() const noexcept { return port_; }
+
+  /// Stops accepting now; calls in flight may finish until `grace` has passed,
+  /// then their sockets close. `on_stopped` runs once no listener and no call
+  /// is left, on one of the runtime's threads; after it the server may be destroyed.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds{0}, std::function<void()> on_stopped = {});
+
+  std::size_t active() const noexcept { return active_.load(std::memory_order_relaxed); }
+  std::uint64_t accepted() const noexcept { return accepted_.load(std::memory_order_relaxed); }
+  std::uint64_t refused() const noexcept { return refused_.load(std::memory_order_relaxed); }
+
+ private:
+  struct route_entry;
+  struct route_table;
+  struct core_state;
+  struct call;
+  awaitable<void> accept_loop(unsigned core);
+  void admit(core_state& cs, int fd);
+  awaitable<void> serve(call* c);
+  void finish(core_state& cs, call* c);
+  void session_ended();
+  void maybe_stopped();
+  void update_routes(const std::function<void(route_table&)>& change);
+
+  runtime& rt_;
+  server_options options_;
+  std::uint16_t port_ = 0;
+  std::atomic<std::shared_ptr<const route_table>> routes_;
+  std::vector<std::unique_ptr<core_state>> cores_;
+  std::atomic<std::size_t> active_{0};
+  std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> cores_open_{0};
+  std::mutex stop_mutex_;  // guards on_stopped_ and route changes, never a session's path
+  std::vector<std::function<void()>> on_stopped_;
+};
+
+}  // namespace costrix::esl

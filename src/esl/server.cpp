@@ -1,0 +1,300 @@
+#include <costrix/esl/server.hpp>
+
+#include <costrix/io/listener.hpp>
+#include <costrix/log.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <optional>
+
+#include <cerrno>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace costrix::esl {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct server::route_entry {
+  std::string exact;
+  std::optional<std::regex> pattern;
+  handler run;
+};
+
+struct server::route_table {
+  std::vector<route_entry> entries;
+  handler fallback;
+
+  const handler* find(std::string_view value) const {
+    for (const auto& e : entries)
+      if (e.pattern ? std::regex_search(value.begin(), value.end(), *e.pattern) : e.exact == value) return &e.run;
+    return fallback ? &fallback : nullptr;
+  }
+};
+
+// One connection, from accept to close, touched only on its core.
+struct server::call {
+  call(runtime::executor_type ex, int fd, const session_options& options)
+      : stream(io::stream::adopt(ex, fd)), session(stream, options) {}
+  io::stream stream;
+  esl::session session;
+  std::shared_ptr<const route_table> routes;  // keeps the handler alive for the whole call
+  asio::cancellation_signal cancel;           // cancels what the handler awaits (stop's deadline)
+  call* prev = nullptr;
+  call* next = nullptr;
+};
+
+struct server::core_state {
+  explicit core_state(runtime::executor_type ex) : executor(ex), acceptor(ex), grace(ex), backoff(ex) {}
+  runtime::executor_type executor;
+  tcp::acceptor acceptor;
+  asio::steady_timer grace;
+  asio::steady_timer backoff;
+  call* head = nullptr;  // the calls, an intrusive list
+  std::chrono::steady_clock::time_point refused_logged_at{};
+  std::size_t refused_unlogged = 0;
+
+  void push(call* c) noexcept {
+    c->next = head;
+    if (head) head->prev = c;
+    head = c;
+  }
+  void erase(call* c) noexcept {
+    (c->prev ? c->prev->next : head) = c->next;
+    if (c->next) c->next->prev = c->prev;
+  }
+  void close_all() {
+    for (call* c = head; c; c = c->next) {
+      c->stream.close();
+      c->cancel.emit(asio::cancellation_type::terminal);
+    }
+  }
+};
+
+server::server(runtime& rt, server_options options)
+    : rt_(rt), options_(std::move(options)), routes_(std::make_shared<const route_table>()) {
+  for (unsigned i = 0; i < rt_.size(); ++i) cores_.push_back(std::make_unique<core_state>(rt_.executor(i)));
+}
+
+server::~server() {
+  if (stopping_) return;
+  for (auto& c : cores_) {
+    boost::system::error_code ignored;
+    c->acceptor.close(ignored);
+  }
+}
+
+void server::update_routes(const std::function<void(route_table&)>& change) {
+  std::lock_guard lock(stop_mutex_);
+  auto next = std::make_shared<route_table>(*routes_.load());
+  change(*next);
+  routes_.store(std::move(next));
+}
+
+server& server::route(std::string value, handler h) {
+  update_routes([&](route_table& t) { t.entries.push_back({std::move(value), std::nullopt, std::move(h)}); });
+  return *this;
+}
+server& server::route(std::regex pattern, handler h) {
+  update_routes([&](route_table& t) { t.entries.push_back({{}, std::move(pattern), std::move(h)}); });
+  return *this;
+}
+server& server::default_route(handler h) {
+  update_routes([&](route_table& t) { t.fallback = std::move(h); });
+  return *this;
+}
+void server::clear_routes() {
+  update_routes([](route_table& t) { t = route_table{}; });
+}
+
+result<void> server::start() {
+  auto ep = io::parse_endpoint(options_.listen);
+  if (!ep) return fail(std::move(ep).error());
+  for (unsigned i = 0; i < cores_.size(); ++i) {
+    auto acceptor = io::listen_reuseport(rt_.executor(i), *ep, options_.backlog);
+    if (!acceptor) return fail(std::move(acceptor).error());
+    if (i == 0) ep->port(acceptor->local_endpoint().port());
+    cores_[i]->acceptor = std::move(*acceptor);
+  }
+  port_ = ep->port();
+  for (unsigned i = 0; i < cores_.size(); ++i)
+    asio::co_spawn(rt_.executor(i), accept_loop(i), [](std::exception_ptr) {});
+  return ok();
+}
+
+namespace {
+
+constexpr int accepts_per_wakeup = 64;
+
+bool out_of_resources(int e) noexcept { return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM; }
+
+// After stop()'s grace the handler's awaits are cancelled and Asio throws
+// operation_aborted at the next one: the expected end of a stopped call.
+void log_threw(const session& s, std::exception_ptr e, bool stopping) {
+  std::string what = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const boost::system::system_error& ex) {
+    if (stopping && ex.code() == asio::error::operation_aborted) {
+      log(log_level::info, fmt::format("esl: call {} ended by the server's stop", s.uuid()));
+      return;
+    }
+    what = ex.what();
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  log(log_level::error, fmt::format("esl: the handler of call {} (destination {}) threw: {}", s.uuid(),
+                                    s.destination_number(), what));
+}
+
+}  // namespace
+
+awaitable<void> server::accept_loop(unsigned core) {
+  core_state& cs = *cores_[core];
+  boost::system::error_code ec;
+  cs.acceptor.non_blocking(true, ec);
+  for (;;) {
+    auto [wait_error] = co_await cs.acceptor.async_wait(tcp::acceptor::wait_read, asio::as_tuple(asio::use_awaitable));
+    if (wait_error == asio::error::operation_aborted || !cs.acceptor.is_open()) co_return;
+    for (int n = 0; n < accepts_per_wakeup && !wait_error; ++n) {
+      int fd = ::accept4(cs.acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        int e = errno;
+        if (e == EAGAIN || e == EWOULDBLOCK) break;
+        if (!out_of_resources(e)) continue;
+        wait_error.assign(e, boost::system::system_category());
+        break;
+      }
+      if (stopping_.load(std::memory_order_relaxed)) {
+        ::close(fd);
+        co_return;
+      }
+      admit(cs, fd);
+    }
+    if (wait_error) {
+      log(log_level::warning, fmt::format("esl: accept failed: {}; retrying", wait_error.message()));
+      cs.backoff.expires_after(std::chrono::milliseconds(50));
+      co_await cs.backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+}
+
+void server::admit(core_state& cs, int fd) {
+  accepted_.fetch_add(1, std::memory_order_relaxed);
+  if (active_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    ++cs.refused_unlogged;
+    if (auto now = std::chrono::steady_clock::now(); now - cs.refused_logged_at >= std::chrono::seconds(1)) {
+      log(log_level::warning, fmt::format("esl: refused {} connection(s): {} sessions already active",
+                                          cs.refused_unlogged, options_.max_sessions));
+      cs.refused_logged_at = now;
+      cs.refused_unlogged = 0;
+    }
+    ::close(fd);
+    session_ended();
+    return;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto* c = new call(cs.executor, fd, options_.session);
+  cs.push(c);
+  asio::co_spawn(cs.executor, serve(c),
+                 asio::bind_cancellation_slot(c->cancel.slot(), [this, &cs, c](std::exception_ptr) { finish(cs, c); }));
+}
+
+awaitable<void> server::serve(call* c) {
+  session& s = c->session;
+  std::exception_ptr thrown;
+  try {
+    auto started = co_await s.start();
+    if (!started) {
+      log(log_level::info, fmt::format("esl: {}: no channel data: {}", c->stream.peer(), started.error().what()));
+    } else {
+      c->routes = routes_.load();
+      auto value = s.channel_data().get(options_.route_by).value_or(std::string_view{});
+      if (const handler* h = c->routes->find(value)) {
+        log(log_level::debug, fmt::format("esl: call {} ({} \"{}\")", s.uuid(), options_.route_by, value));
+        co_await (*h)(s);
+      } else {
+        log(log_level::warning, fmt::format("esl: no route for {} \"{}\" (call {})", options_.route_by, value, s.uuid()));
+      }
+    }
+  } catch (...) {
+    thrown = std::current_exception();
+  }
+  if (thrown) log_threw(s, thrown, stopping_.load(std::memory_order_relaxed));
+  // The session's own coroutines must end before the call is freed, whatever stop() cancels now.
+  co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
+  co_await asio::this_coro::throw_if_cancelled(false);
+  co_await s.shutdown();
+}
+
+// Runs once the call's coroutines are gone: only now may stop()'s callback
+// run, and the server be destroyed after it.
+void server::finish(core_state& cs, call* c) {
+  cs.erase(c);
+  delete c;
+  session_ended();
+}
+
+void server::session_ended() {
+  active_.fetch_sub(1, std::memory_order_acq_rel);
+  maybe_stopped();
+}
+
+void server::maybe_stopped() {
+  if (!stopping_.load() || cores_open_.load() != 0 || active_.load() != 0) return;
+  std::vector<std::function<void()>> done;
+  {
+    std::lock_guard lock(stop_mutex_);
+    done.swap(on_stopped_);
+  }
+  for (auto& f : done) f();
+}
+
+void server::stop(std::chrono::milliseconds grace, std::function<void()> on_stopped) {
+  bool first = false;
+  {
+    std::lock_guard lock(stop_mutex_);
+    if (on_stopped) on_stopped_.push_back(std::move(on_stopped));
+    if (!stopping_) {
+      first = true;
+      cores_open_ = cores_.size();
+      stopping_ = true;
+    }
+  }
+  if (!first) {
+    maybe_stopped();
+    return;
+  }
+  for (auto& c : cores_) {
+    asio::post(c->acceptor.get_executor(), [this, cs = c.get(), grace] {
+      boost::system::error_code ignored;
+      cs->acceptor.close(ignored);
+      if (grace.count() <= 0) {
+        cs->close_all();
+      } else {
+        cs->grace.expires_after(grace);
+        cs->grace.async_wait([cs](const boost::system::error_code& ec) {
+          if (!ec) cs->close_all();
+        });
+      }
+      cores_open_.fetch_sub(1);
+      maybe_stopped();
+    });
+  }
+}
+
+}  // namespace costrix::esl
