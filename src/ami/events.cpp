@@ -52,4 +52,120 @@ queue_member_status queue_member_status::from(const proto::ami::message& m) {
 }
 user_event user_event::from(const proto::ami::message& m) { return {.event_name = str(m, "UserEvent")}; }
 
+// ---- Event-list items.
+
+core_show_channel core_show_channel::from(const proto::ami::message& m) {
+  return {.channel = str(m, "Channel"), .uniqueid = str(m, "Uniqueid"), .linkedid = str(m, "Linkedid"),
+          .state_desc = str(m, "ChannelStateDesc"), .caller_id_num = str(m, "CallerIDNum"),
+          .caller_id_name = str(m, "CallerIDName"), .context = str(m, "Context"), .exten = str(m, "Exten"),
+          .application = str(m, "Application"), .application_data = str(m, "ApplicationData"),
+          .duration = str(m, "Duration"), .bridge_id = str(m, "BridgeId"), .state = num(m, "ChannelState"),
+          .priority = num(m, "Priority")};
+}
+status status::from(const proto::ami::message& m) {
+  status s{.channel = str(m, "Channel"), .uniqueid = str(m, "Uniqueid"), .linkedid = str(m, "Linkedid"),
+           .state_desc = str(m, "ChannelStateDesc"), .caller_id_num = str(m, "CallerIDNum"),
+           .caller_id_name = str(m, "CallerIDName"), .context = str(m, "Context"), .exten = str(m, "Exten"),
+           .type = str(m, "Type"), .application = str(m, "Application"), .data = str(m, "Data"),
+           .bridge_id = str(m, "BridgeID"), .account_code = str(m, "AccountCode"), .state = num(m, "ChannelState"),
+           .priority = num(m, "Priority"), .seconds = num(m, "Seconds")};
+  for (auto v : m.all("Variable")) {
+    auto eq = v.find('=');
+    if (eq == std::string_view::npos) s.variables.emplace_back(v, "");
+    else s.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+  }
+  return s;
+}
+queue_params queue_params::from(const proto::ami::message& m) {
+  return {.queue = str(m, "Queue"), .strategy = str(m, "Strategy"), .max = num(m, "Max"), .calls = num(m, "Calls"),
+          .holdtime = num(m, "Holdtime"), .talktime = num(m, "TalkTime"), .completed = num(m, "Completed"),
+          .abandoned = num(m, "Abandoned"), .service_level = num(m, "ServiceLevel"), .weight = num(m, "Weight")};
+}
+queue_member queue_member::from(const proto::ami::message& m) {
+  // Asterisk ≥ 12 says Name/StateInterface; older ones MemberName/Location.
+  auto name = m.get("Name") ? str(m, "Name") : str(m, "MemberName");
+  auto interface = m.get("Interface") ? str(m, "Interface") : str(m, "Location");
+  return {.queue = str(m, "Queue"), .member_name = std::move(name), .interface = std::move(interface),
+          .state_interface = str(m, "StateInterface"), .membership = str(m, "Membership"),
+          .paused_reason = str(m, "PausedReason"), .penalty = num(m, "Penalty"), .calls_taken = num(m, "CallsTaken"),
+          .last_call = num(m, "LastCall"), .status = num(m, "Status"), .paused = yes(m, "Paused"),
+          .in_call = yes(m, "InCall")};
+}
+queue_entry queue_entry::from(const proto::ami::message& m) {
+  return {.queue = str(m, "Queue"), .channel = str(m, "Channel"), .uniqueid = str(m, "Uniqueid"),
+          .caller_id_num = str(m, "CallerIDNum"), .caller_id_name = str(m, "CallerIDName"),
+          .position = num(m, "Position"), .wait = num(m, "Wait")};
+}
+queue_summary queue_summary::from(const proto::ami::message& m) {
+  return {.queue = str(m, "Queue"), .logged_in = num(m, "LoggedIn"), .available = num(m, "Available"),
+          .callers = num(m, "Callers"), .holdtime = num(m, "HoldTime"), .talktime = num(m, "TalkTime"),
+          .longest_hold_time = num(m, "LongestHoldTime")};
+}
+bridge_list_item bridge_list_item::from(const proto::ami::message& m) {
+  return {.bridge_uniqueid = str(m, "BridgeUniqueid"), .bridge_type = str(m, "BridgeType"),
+          .technology = str(m, "BridgeTechnology"), .creator = str(m, "BridgeCreator"),
+          .bridge_name = str(m, "BridgeName"), .num_channels = num(m, "BridgeNumChannels")};
+}
+bridge_info_channel bridge_info_channel::from(const proto::ami::message& m) {
+  return {.channel = str(m, "Channel"), .uniqueid = str(m, "Uniqueid"), .caller_id_num = str(m, "CallerIDNum"),
+          .caller_id_name = str(m, "CallerIDName")};
+}
+endpoint_list endpoint_list::from(const proto::ami::message& m) {
+  return {.object_name = str(m, "ObjectName"), .transport = str(m, "Transport"), .aor = str(m, "Aor"),
+          .auths = str(m, "Auths"), .outbound_auths = str(m, "OutboundAuths"), .contacts = str(m, "Contacts"),
+          .device_state = str(m, "DeviceState"), .active_channels = num(m, "ActiveChannels")};
+}
+peer_entry peer_entry::from(const proto::ami::message& m) {
+  return {.channel_type = str(m, "Channeltype"), .object_name = str(m, "ObjectName"),
+          .ip_address = str(m, "IPaddress"), .ip_port = str(m, "IPport"), .status = str(m, "Status"),
+          .description = str(m, "Description"), .dynamic = yes(m, "Dynamic")};
+}
+registry_entry registry_entry::from(const proto::ami::message& m) {
+  return {.host = str(m, "Host"), .username = str(m, "Username"), .domain = str(m, "Domain"),
+          .state = str(m, "State"), .port = num(m, "Port"), .refresh = num(m, "Refresh")};
+}
+dahdi_show_channel dahdi_show_channel::from(const proto::ami::message& m) {
+  return {.dahdi_channel = str(m, "DAHDIChannel"), .signalling = str(m, "Signalling"), .context = str(m, "Context"),
+          .alarm = str(m, "Alarm"), .description = str(m, "Description"), .channel = str(m, "Channel"),
+          .uniqueid = str(m, "Uniqueid"), .dnd = yes(m, "DND")};
+}
+confbridge_list confbridge_list::from(const proto::ami::message& m) {
+  return {.conference = str(m, "Conference"), .channel = str(m, "Channel"), .caller_id_num = str(m, "CallerIDNum"),
+          .caller_id_name = str(m, "CallerIDName"), .admin = yes(m, "Admin"), .marked = yes(m, "MarkedUser"),
+          .muted = yes(m, "Muted"), .talking = yes(m, "Talking")};
+}
+confbridge_list_rooms confbridge_list_rooms::from(const proto::ami::message& m) {
+  return {.conference = str(m, "Conference"), .parties = num(m, "Parties"), .marked = num(m, "Marked"),
+          .locked = yes(m, "Locked"), .muted = yes(m, "Muted")};
+}
+meetme_list meetme_list::from(const proto::ami::message& m) {
+  return {.conference = str(m, "Conference"), .user_number = str(m, "UserNumber"), .channel = str(m, "Channel"),
+          .caller_id_num = str(m, "CallerIDNum"), .caller_id_name = str(m, "CallerIDName"), .role = str(m, "Role"),
+          .admin = yes(m, "Admin"), .marked = yes(m, "MarkedUser"), .muted = yes(m, "Muted"),
+          .talking = yes(m, "Talking")};
+}
+meetme_list_rooms meetme_list_rooms::from(const proto::ami::message& m) {
+  return {.conference = str(m, "Conference"), .activity = str(m, "Activity"), .creation = str(m, "Creation"),
+          .parties = num(m, "Parties"), .marked = yes(m, "Marked"), .locked = yes(m, "Locked")};
+}
+parked_call parked_call::from(const proto::ami::message& m) {
+  return {.parkee_channel = str(m, "ParkeeChannel"), .parkee_uniqueid = str(m, "ParkeeUniqueid"),
+          .parking_lot = str(m, "ParkingLot"), .parking_space = str(m, "ParkingSpace"),
+          .parker_dial_string = str(m, "ParkerDialString"), .timeout = num(m, "ParkingTimeout"),
+          .duration = num(m, "ParkingDuration")};
+}
+voicemail_user_entry voicemail_user_entry::from(const proto::ami::message& m) {
+  return {.context = str(m, "VMContext"), .mailbox = str(m, "VoiceMailbox"), .full_name = str(m, "Fullname"),
+          .email = str(m, "Email"), .new_messages = num(m, "NewMessageCount"),
+          .old_messages = num(m, "OldMessageCount")};
+}
+list_dialplan list_dialplan::from(const proto::ami::message& m) {
+  return {.context = str(m, "Context"), .extension = str(m, "Extension"), .label = str(m, "ExtensionLabel"),
+          .application = str(m, "Application"), .app_data = str(m, "AppData"), .registrar = str(m, "Registrar"),
+          .include_context = str(m, "IncludeContext"), .priority = num(m, "Priority")};
+}
+device_state_change device_state_change::from(const proto::ami::message& m) {
+  return {.device = str(m, "Device"), .state = str(m, "State")};
+}
+
 }  // namespace costrix::ami::event

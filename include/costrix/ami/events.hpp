@@ -1,11 +1,14 @@
-// ami::event: a few call events as small structs, decoded from a message.
+// ami::event: call events and event-list items as small structs, decoded from a message.
 #pragma once
 
+#include <costrix/ami/response.hpp>
 #include <costrix/proto/ami/message.hpp>
 
 #include <concepts>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace costrix::ami::event {
 
@@ -70,4 +73,170 @@ struct user_event {
   static user_event from(const proto::ami::message& m);
 };
 
+// ---- Event-list items: what the list actions of ami/actions.hpp answer with.
+
+/// CoreShowChannels: one active channel.
+struct core_show_channel {
+  static constexpr std::string_view name = "CoreShowChannel";
+  std::string channel, uniqueid, linkedid, state_desc, caller_id_num, caller_id_name, context, exten,
+      application, application_data, duration, bridge_id;  ///< duration "HH:MM:SS"
+  int state = -1, priority = -1;
+  static core_show_channel from(const proto::ami::message& m);
+};
+/// Status: one channel's status (its `Variable: name=value` headers as pairs).
+struct status {
+  static constexpr std::string_view name = "Status";
+  std::string channel, uniqueid, linkedid, state_desc, caller_id_num, caller_id_name, context, exten, type,
+      application, data, bridge_id, account_code;
+  int state = -1, priority = -1, seconds = -1;
+  std::vector<std::pair<std::string, std::string>> variables;
+  static status from(const proto::ami::message& m);
+};
+/// QueueStatus: one queue's parameters.
+struct queue_params {
+  static constexpr std::string_view name = "QueueParams";
+  std::string queue, strategy;
+  int max = -1, calls = -1, holdtime = -1, talktime = -1, completed = -1, abandoned = -1, service_level = -1,
+      weight = -1;
+  static queue_params from(const proto::ami::message& m);
+};
+/// QueueStatus: one member of a queue.
+struct queue_member {
+  static constexpr std::string_view name = "QueueMember";
+  std::string queue, member_name, interface, state_interface, membership, paused_reason;
+  int penalty = -1, calls_taken = -1, last_call = -1, status = -1;  ///< status: device state, as QueueMemberStatus
+  bool paused = false, in_call = false;
+  static queue_member from(const proto::ami::message& m);
+};
+/// QueueStatus: one caller waiting in a queue.
+struct queue_entry {
+  static constexpr std::string_view name = "QueueEntry";
+  std::string queue, channel, uniqueid, caller_id_num, caller_id_name;
+  int position = -1, wait = -1;
+  static queue_entry from(const proto::ami::message& m);
+};
+/// QueueSummary: one queue's counts.
+struct queue_summary {
+  static constexpr std::string_view name = "QueueSummary";
+  std::string queue;
+  int logged_in = -1, available = -1, callers = -1, holdtime = -1, talktime = -1, longest_hold_time = -1;
+  static queue_summary from(const proto::ami::message& m);
+};
+/// BridgeList: one bridge.
+struct bridge_list_item {
+  static constexpr std::string_view name = "BridgeListItem";
+  std::string bridge_uniqueid, bridge_type, technology, creator, bridge_name;
+  int num_channels = -1;
+  static bridge_list_item from(const proto::ami::message& m);
+};
+/// BridgeInfo: one channel in the bridge.
+struct bridge_info_channel {
+  static constexpr std::string_view name = "BridgeInfoChannel";
+  std::string channel, uniqueid, caller_id_num, caller_id_name;
+  static bridge_info_channel from(const proto::ami::message& m);
+};
+/// PJSIPShowEndpoints: one endpoint.
+struct endpoint_list {
+  static constexpr std::string_view name = "EndpointList";
+  std::string object_name, transport, aor, auths, outbound_auths, contacts, device_state;  ///< "Not in use", "Unavailable"...
+  int active_channels = -1;
+  static endpoint_list from(const proto::ami::message& m);
+};
+/// SIPpeers: one chan_sip peer.
+struct peer_entry {
+  static constexpr std::string_view name = "PeerEntry";
+  std::string channel_type, object_name, ip_address, ip_port, status, description;  ///< status "OK (12 ms)", "UNREACHABLE"...
+  bool dynamic = false;
+  static peer_entry from(const proto::ami::message& m);
+};
+/// SIPshowregistry: one outbound registration.
+struct registry_entry {
+  static constexpr std::string_view name = "RegistryEntry";
+  std::string host, username, domain, state;
+  int port = -1, refresh = -1;
+  static registry_entry from(const proto::ami::message& m);
+};
+/// DAHDIShowChannels: one DAHDI channel.
+struct dahdi_show_channel {
+  static constexpr std::string_view name = "DAHDIShowChannels";
+  std::string dahdi_channel, signalling, context, alarm, description, channel, uniqueid;  ///< channel: when in use
+  bool dnd = false;
+  static dahdi_show_channel from(const proto::ami::message& m);
+};
+/// ConfbridgeList: one user of a conference.
+struct confbridge_list {
+  static constexpr std::string_view name = "ConfbridgeList";
+  std::string conference, channel, caller_id_num, caller_id_name;
+  bool admin = false, marked = false, muted = false, talking = false;
+  static confbridge_list from(const proto::ami::message& m);
+};
+/// ConfbridgeListRooms: one conference.
+struct confbridge_list_rooms {
+  static constexpr std::string_view name = "ConfbridgeListRooms";
+  std::string conference;
+  int parties = -1, marked = -1;
+  bool locked = false, muted = false;
+  static confbridge_list_rooms from(const proto::ami::message& m);
+};
+/// MeetmeList: one user of a conference.
+struct meetme_list {
+  static constexpr std::string_view name = "MeetmeList";
+  std::string conference, user_number, channel, caller_id_num, caller_id_name, role;
+  bool admin = false, marked = false, muted = false, talking = false;
+  static meetme_list from(const proto::ami::message& m);
+};
+/// MeetmeListRooms: one conference.
+struct meetme_list_rooms {
+  static constexpr std::string_view name = "MeetmeListRooms";
+  std::string conference, activity, creation;
+  int parties = -1;
+  bool marked = false, locked = false;
+  static meetme_list_rooms from(const proto::ami::message& m);
+};
+/// ParkedCalls: one parked call (Asterisk ≥ 12's headers).
+struct parked_call {
+  static constexpr std::string_view name = "ParkedCall";
+  std::string parkee_channel, parkee_uniqueid, parking_lot, parking_space, parker_dial_string;
+  int timeout = -1, duration = -1;
+  static parked_call from(const proto::ami::message& m);
+};
+/// VoicemailUsersList: one mailbox.
+struct voicemail_user_entry {
+  static constexpr std::string_view name = "VoicemailUserEntry";
+  std::string context, mailbox, full_name, email;
+  int new_messages = -1, old_messages = -1;
+  static voicemail_user_entry from(const proto::ami::message& m);
+};
+/// ShowDialPlan: one priority of the dialplan.
+struct list_dialplan {
+  static constexpr std::string_view name = "ListDialplan";
+  std::string context, extension, label, application, app_data, registrar, include_context;
+  int priority = -1;
+  static list_dialplan from(const proto::ami::message& m);
+};
+/// DeviceStateList (and state changes as they happen): one device's state.
+struct device_state_change {
+  static constexpr std::string_view name = "DeviceStateChange";
+  std::string device, state;  ///< "PJSIP/100", "NOT_INUSE"
+  static device_state_change from(const proto::ami::message& m);
+};
+
 }  // namespace costrix::ami::event
+
+namespace costrix::ami {
+
+/// The events of an event-list response that are `E`s (by name, as Asterisk
+/// spells them case-insensitively), decoded, in order; others are skipped
+/// (QueueStatus mixes QueueParams, QueueMember and QueueEntry).
+///
+///   auto r = co_await c.send(ami::core_show_channels{});
+///   if (r) for (auto& ch : ami::items<ami::event::core_show_channel>(*r)) ...
+template <event::typed_event E>
+std::vector<E> items(const response& r) {
+  std::vector<E> out;
+  for (const auto& m : r.events)
+    if (proto::ami::iequals(m.name(), E::name)) out.push_back(E::from(m));
+  return out;
+}
+
+}  // namespace costrix::ami
