@@ -15,6 +15,11 @@ bool yes(const proto::ami::message& m, std::string_view key) {
   auto v = m.get(key).value_or("");
   return v == "1" || proto::ami::iequals(v, "true") || proto::ami::iequals(v, "yes");
 }
+// MeetmeList's `Muted`: "No", "By admin" or "By self".
+bool muted_by_anyone(const proto::ami::message& m) {
+  auto v = m.get("Muted").value_or("");
+  return !v.empty() && !proto::ami::iequals(v, "No");
+}
 }  // namespace
 
 newchannel newchannel::from(const proto::ami::message& m) {
@@ -127,7 +132,7 @@ registry_entry registry_entry::from(const proto::ami::message& m) {
 dahdi_show_channel dahdi_show_channel::from(const proto::ami::message& m) {
   return {.dahdi_channel = str(m, "DAHDIChannel"), .signalling = str(m, "Signalling"), .context = str(m, "Context"),
           .alarm = str(m, "Alarm"), .description = str(m, "Description"), .channel = str(m, "Channel"),
-          .uniqueid = str(m, "Uniqueid"), .dnd = yes(m, "DND")};
+          .uniqueid = str(m, "Uniqueid"), .dnd = proto::ami::iequals(m.get("DND").value_or(""), "Enabled")};
 }
 confbridge_list confbridge_list::from(const proto::ami::message& m) {
   return {.conference = str(m, "Conference"), .channel = str(m, "Channel"), .caller_id_num = str(m, "CallerIDNum"),
@@ -141,8 +146,7 @@ confbridge_list_rooms confbridge_list_rooms::from(const proto::ami::message& m) 
 meetme_list meetme_list::from(const proto::ami::message& m) {
   return {.conference = str(m, "Conference"), .user_number = str(m, "UserNumber"), .channel = str(m, "Channel"),
           .caller_id_num = str(m, "CallerIDNum"), .caller_id_name = str(m, "CallerIDName"), .role = str(m, "Role"),
-          .admin = yes(m, "Admin"), .marked = yes(m, "MarkedUser"), .muted = yes(m, "Muted"),
-          .talking = yes(m, "Talking")};
+          .admin = yes(m, "Admin"), .marked = yes(m, "MarkedUser"), .muted = muted_by_anyone(m), .talking = yes(m, "Talking")};
 }
 meetme_list_rooms meetme_list_rooms::from(const proto::ami::message& m) {
   return {.conference = str(m, "Conference"), .activity = str(m, "Activity"), .creation = str(m, "Creation"),

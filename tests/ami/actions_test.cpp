@@ -210,3 +210,41 @@ TEST_CASE("ami actions: AGI for AsyncAGI writes what was sent to Asterisk", "[am
   ami::agi_command set{"Local/s@async-test-000000f0;2", "SET VARIABLE X \"a b\"", "cmd3"};
   CHECK(encoded(set, "a3") == sent[3]);
 }
+
+TEST_CASE("ami typed event-list items decoded from a real Asterisk's lists", "[ami][actions][catalogue]") {
+  auto channels = ami::items<ami::event::core_show_channel>(response_of("coreshowchannels-eventlist"));
+  REQUIRE(channels.size() == 2);
+  CHECK(channels[0].channel == "Local/s@idle-00000000;2");
+  CHECK(channels[0].state == 6);
+  CHECK(channels[0].state_desc == "Up");
+  CHECK(channels[0].caller_id_num == "5550100");
+  CHECK(channels[0].context == "idle");
+  CHECK(channels[0].priority == 2);
+  CHECK(channels[0].uniqueid == "1795416127.1");
+  CHECK(channels[0].linkedid == "1795416127.0");
+  CHECK(channels[0].application == "Wait");
+  CHECK(channels[0].application_data == "60");
+  CHECK(channels[0].duration == "00:00:03");
+  CHECK(channels[0].bridge_id.empty());
+  CHECK(channels[1].channel == "Local/s@idle-00000000;1");
+
+  auto status = ami::items<ami::event::status>(response_of("status-eventlist"));
+  REQUIRE(status.size() == 2);
+  CHECK(status[1].channel == "Local/s@idle-00000000;1");
+  CHECK(status[1].type == "Local");
+  CHECK(status[1].state == 6);
+  CHECK(status[1].application == "Wait");
+  CHECK(status[1].data == "5");
+  CHECK(status[1].seconds == 4);
+  CHECK(status[1].variables.empty());
+  // The other lists' items are not among them.
+  CHECK(ami::items<ami::event::core_show_channel>(response_of("status-eventlist")).empty());
+
+  // Status with `Variables:` lists them as `Variable: name=value`.
+  auto ms = messages("Event: Status\r\nChannel: PJSIP/1-01\r\nVariable: A=1\r\nVariable: B=x=y\r\n\r\n");
+  REQUIRE(ms.size() == 1);
+  auto s = ami::event::status::from(ms[0]);
+  REQUIRE(s.variables.size() == 2);
+  CHECK(s.variables[0] == std::pair<std::string, std::string>{"A", "1"});
+  CHECK(s.variables[1] == std::pair<std::string, std::string>{"B", "x=y"});
+}
