@@ -248,3 +248,51 @@ TEST_CASE("ami typed event-list items decoded from a real Asterisk's lists", "[a
   CHECK(s.variables[0] == std::pair<std::string, std::string>{"A", "1"});
   CHECK(s.variables[1] == std::pair<std::string, std::string>{"B", "x=y"});
 }
+
+TEST_CASE("ami typed events: queue, conference and system events\\, and older Asterisk's header names",
+          "[ami][actions][catalogue]") {
+  auto one = [](std::string_view text) {
+    auto ms = messages(text);
+    REQUIRE(ms.size() == 1);
+    return ms[0];
+  };
+  // Asterisk < 12's QueueMember and ParkedCall.
+  auto qm = ami::event::queue_member::from(one(
+      "Event: QueueMember\r\nQueue: q\r\nMemberName: Ann\r\nLocation: SIP/100\r\nPenalty: 1\r\nPaused: 1\r\n\r\n"));
+  CHECK(qm.member_name == "Ann");
+  CHECK(qm.interface == "SIP/100");
+  CHECK(qm.paused);
+  auto pc = ami::event::parked_call::from(
+      one("Event: ParkedCall\r\nExten: 701\r\nChannel: SIP/100-01\r\nFrom: SIP/200-02\r\nTimeout: 40\r\n\r\n"));
+  CHECK(pc.parkee_channel == "SIP/100-01");
+  CHECK(pc.parking_space == "701");
+  CHECK(pc.parker_dial_string == "SIP/200-02");
+  CHECK(pc.timeout == 40);
+  auto added = ami::event::queue_member_added::from(
+      one("Event: QueueMemberAdded\r\nQueue: q\r\nMemberName: Bob\r\nInterface: PJSIP/101\r\nPaused: 0\r\n\r\n"));
+  CHECK(added.interface == "PJSIP/101");
+  CHECK(!added.paused);
+  auto talk = ami::event::confbridge_talking::from(
+      one("Event: ConfbridgeTalking\r\nConference: 1000\r\nChannel: A\r\nTalkingStatus: on\r\n\r\n"));
+  CHECK(talk.talking);
+  auto mute = ami::event::meetme_mute::from(
+      one("Event: MeetmeMute\r\nMeetme: 600\r\nUsernum: 2\r\nStatus: off\r\n\r\n"));
+  CHECK(mute.usernum == "2");
+  CHECK(!mute.muted);
+  auto down = ami::event::shutdown::from(one("Event: Shutdown\r\nShutdown: Cleanly\r\nRestart: True\r\n\r\n"));
+  CHECK(down.shutdown_kind == "Cleanly");
+  CHECK(down.restart);
+  auto dahdi = ami::event::dahdi_show_channel::from(
+      one("Event: DAHDIShowChannels\r\nDAHDIChannel: 2\r\nDND: Disabled\r\nSignalling: FXO Loopstart\r\n\r\n"));
+  CHECK(dahdi.dahdi_channel == "2");
+  CHECK(!dahdi.dnd);
+  auto agi = ami::event::agi_exec::from(one(
+      "Event: AGIExec\r\nChannel: A\r\nSubEvent: End\r\nCommandId: 7\r\nResult: Success\r\nResultCode: 200\r\n\r\n"));
+  CHECK(agi.sub_event == "End");
+  CHECK(agi.result_code == 200);
+  // The DBGet transcript's item.
+  auto db = ami::items<ami::event::db_get_response>(response_of("dbget"));
+  REQUIRE(db.size() == 1);
+  CHECK(db[0].family == "fam");
+  CHECK(db[0].value == "v 1");
+}

@@ -221,6 +221,142 @@ struct device_state_change {
   static device_state_change from(const proto::ami::message& m);
 };
 
+// ---- More call, queue and system events.
+
+/// An AGI command's start and end (`sub_event` "Start" or "End"; the result at the end).
+struct agi_exec {
+  static constexpr std::string_view name = "AGIExec";
+  std::string channel, command, command_id, sub_event, result;
+  int result_code = -1;
+  static agi_exec from(const proto::ami::message& m);
+};
+/// A channel going to another extension or priority.
+struct newexten {
+  static constexpr std::string_view name = "Newexten";
+  std::string channel, uniqueid, context, extension, application, app_data;
+  int priority = -1;
+  static newexten from(const proto::ami::message& m);
+};
+/// A hangup asked for (by the Hangup action, by an application).
+struct hangup_request {
+  static constexpr std::string_view name = "HangupRequest";
+  std::string channel, uniqueid;
+  int cause = -1;
+  static hangup_request from(const proto::ami::message& m);
+};
+/// A soft hangup asked for (AMI, CLI, a timeout).
+struct soft_hangup_request {
+  static constexpr std::string_view name = "SoftHangupRequest";
+  std::string channel, uniqueid;
+  int cause = -1;
+  static soft_hangup_request from(const proto::ami::message& m);
+};
+/// DBGet's answer, an item of its list.
+struct db_get_response {
+  static constexpr std::string_view name = "DBGetResponse";
+  std::string family, key, value;
+  static db_get_response from(const proto::ami::message& m);
+};
+/// A member added to a queue.
+struct queue_member_added {
+  static constexpr std::string_view name = "QueueMemberAdded";
+  std::string queue, member_name, interface, membership;
+  int penalty = -1, status = -1;
+  bool paused = false;
+  static queue_member_added from(const proto::ami::message& m);
+};
+/// A member paused or unpaused (Asterisk ≥ 12's name; older ones said QueueMemberPaused).
+struct queue_member_paused {
+  static constexpr std::string_view name = "QueueMemberPause";
+  std::string queue, member_name, interface, reason;
+  bool paused = false;
+  static queue_member_paused from(const proto::ami::message& m);
+};
+/// A member removed from a queue.
+struct queue_member_removed {
+  static constexpr std::string_view name = "QueueMemberRemoved";
+  std::string queue, member_name, interface;
+  static queue_member_removed from(const proto::ami::message& m);
+};
+/// Asterisk is up and has loaded everything.
+struct fully_booted {
+  static constexpr std::string_view name = "FullyBooted";
+  std::string status;
+  static fully_booted from(const proto::ami::message& m);
+};
+/// A module (or everything) was reloaded.
+struct reload {
+  static constexpr std::string_view name = "Reload";
+  std::string module, status, message;
+  static reload from(const proto::ami::message& m);
+};
+/// Asterisk is shutting down ("Cleanly", "Uncleanly"); `restart` when it comes back.
+struct shutdown {
+  static constexpr std::string_view name = "Shutdown";
+  std::string shutdown_kind;
+  bool restart = false;
+  static shutdown from(const proto::ami::message& m);
+};
+/// An RTCP report received on a channel's RTP (call quality).
+struct rtcp_received {
+  static constexpr std::string_view name = "RTCPReceived";
+  std::string channel, source, fraction_lost, ia_jitter, dlsr;  ///< source: the `From` address
+  int packets_lost = -1;
+  static rtcp_received from(const proto::ami::message& m);
+};
+/// An RTCP report sent on a channel's RTP.
+struct rtcp_sent {
+  static constexpr std::string_view name = "RTCPSent";
+  std::string channel, to, fraction_lost, ia_jitter, dlsr;
+  int sent_packets = -1, cumulative_loss = -1;
+  static rtcp_sent from(const proto::ami::message& m);
+};
+
+// ---- ConfBridge and MeetMe events.
+
+struct confbridge_start {
+  static constexpr std::string_view name = "ConfbridgeStart";
+  std::string conference;
+  static confbridge_start from(const proto::ami::message& m);
+};
+struct confbridge_end {
+  static constexpr std::string_view name = "ConfbridgeEnd";
+  std::string conference;
+  static confbridge_end from(const proto::ami::message& m);
+};
+/// A participant joined a conference.
+struct confbridge_join {
+  static constexpr std::string_view name = "ConfbridgeJoin";
+  std::string conference, channel, uniqueid, caller_id_num, caller_id_name;
+  static confbridge_join from(const proto::ami::message& m);
+};
+/// A participant left a conference.
+struct confbridge_leave {
+  static constexpr std::string_view name = "ConfbridgeLeave";
+  std::string conference, channel, uniqueid, caller_id_num, caller_id_name;
+  static confbridge_leave from(const proto::ami::message& m);
+};
+/// A participant started (`talking`) or stopped talking.
+struct confbridge_talking {
+  static constexpr std::string_view name = "ConfbridgeTalking";
+  std::string conference, channel, uniqueid;
+  bool talking = false;
+  static confbridge_talking from(const proto::ami::message& m);
+};
+/// A user joined a MeetMe conference.
+struct meetme_join {
+  static constexpr std::string_view name = "MeetmeJoin";
+  std::string meetme, usernum, channel, uniqueid;
+  static meetme_join from(const proto::ami::message& m);
+};
+/// A MeetMe user muted (`muted`) or unmuted.
+struct meetme_mute {
+  static constexpr std::string_view name = "MeetmeMute";
+  std::string meetme, usernum, channel, uniqueid;
+  bool muted = false;
+  static meetme_mute from(const proto::ami::message& m);
+};
+
 }  // namespace costrix::ami::event
 
 namespace costrix::ami {
