@@ -235,6 +235,17 @@ void module_reload::write(writer& w) const { opt(w, "Module", module); w.header(
 void module_unload::write(writer& w) const { w.header("Module", module).header("LoadType", "unload"); }
 void list_categories::write(writer& w) const { w.header("Filename", filename); }
 void get_config::write(writer& w) const { w.header("Filename", filename); opt(w, "Category", category); opt(w, "Filter", filter); }
+void update_config::write(writer& w) const {
+  w.header("SrcFilename", src_filename).header("DstFilename", dst_filename);
+  opt(w, "Reload", reload);
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const auto& c = changes[i];
+    w.header(fmt::format("Action-{:06}", i), c.action).header(fmt::format("Cat-{:06}", i), c.category);
+    opt(w, fmt::format("Var-{:06}", i), c.variable);
+    opt(w, fmt::format("Value-{:06}", i), c.value);
+    opt(w, fmt::format("Match-{:06}", i), c.match);
+  }
+}
 void create_config::write(writer& w) const { w.header("Filename", filename); }
 void db_del_tree::write(writer& w) const { w.header("Family", family); opt(w, "Key", key); }
 
@@ -251,8 +262,13 @@ void monitor::write(writer& w) const { w.header("Channel", channel); opt(w, "Fil
 void change_monitor::write(writer& w) const { w.header("Channel", channel).header("File", file); }
 void pause_monitor::write(writer& w) const { w.header("Channel", channel); }
 void unpause_monitor::write(writer& w) const { w.header("Channel", channel); }
+void mix_monitor_mute::write(writer& w) const {
+  w.header("Channel", channel).header("Direction", direction).header("State", mute ? "1" : "0");
+}
 void stop_monitor::write(writer& w) const { w.header("Channel", channel); }
 void show_dialplan::write(writer& w) const { opt(w, "Extension", extension); opt(w, "Context", context); }
+void mailbox_count::write(writer& w) const { w.header("Mailbox", mailbox); }
+void mailbox_status::write(writer& w) const { w.header("Mailbox", mailbox); }
 void extension_state::write(writer& w) const { w.header("Exten", exten).header("Context", context); }
 void presence_state::write(writer& w) const { w.header("Provider", provider); }
 
@@ -261,7 +277,7 @@ void presence_state::write(writer& w) const { w.header("Provider", provider); }
 void queue_penalty::write(writer& w) const { w.header("Interface", interface).header("Penalty", std::to_string(penalty)); opt(w, "Queue", queue); }
 void queue_log::write(writer& w) const {
   w.header("Queue", queue).header("Event", event);
-  opt(w, "UniqueID", uniqueid); opt(w, "Interface", interface); opt(w, "Message", message);
+  opt(w, "UniqueId", uniqueid); opt(w, "Interface", interface); opt(w, "Message", message);
 }
 void queue_reload::write(writer& w) const {
   opt(w, "Queue", queue);

@@ -188,6 +188,19 @@ struct get_config {
   std::string category = {}, filter = {};
   void write(writer& w) const;
 };
+/// One change of an UpdateConfig: `action` is NewCat, RenameCat, DelCat, EmptyCat, Update, Delete, Append or Insert.
+struct config_change {
+  std::string action, category;
+  std::string variable = {}, value = {}, match = {};
+};
+/// Edits a configuration file (read from `src`, written to `dst`); reply: response.
+struct update_config {
+  static constexpr std::string_view name = "UpdateConfig";
+  std::string src_filename, dst_filename;
+  std::vector<config_change> changes;
+  std::string reload = {};  ///< "yes", or a module to reload afterwards
+  void write(writer& w) const;
+};
 /// Creates an empty configuration file; reply: response.
 struct create_config {
   static constexpr std::string_view name = "CreateConfig";
@@ -398,6 +411,14 @@ struct mix_monitor {
   std::string options = {}, command = {};
   void write(writer& w) const;
 };
+/// Mutes (or unmutes) what a MixMonitor records: `direction` "read", "write" or "both"; reply: response.
+struct mix_monitor_mute {
+  static constexpr std::string_view name = "MixMonitorMute";
+  std::string channel;
+  std::string direction = "both";
+  bool mute = true;
+  void write(writer& w) const;
+};
 /// Stops a MixMonitor; reply: response.
 struct stop_mix_monitor {
   static constexpr std::string_view name = "StopMixMonitor";
@@ -430,6 +451,18 @@ struct presence_state {
 struct device_state_list {
   static constexpr std::string_view name = "DeviceStateList";
   void write(writer&) const {}
+};
+/// A mailbox's message counts; reply: response (`NewMessages`, `OldMessages`, `UrgMessages`).
+struct mailbox_count {
+  static constexpr std::string_view name = "MailboxCount";
+  std::string mailbox;  ///< "100@default"
+  void write(writer& w) const;
+};
+/// Whether a mailbox has messages waiting; reply: response (`Waiting`).
+struct mailbox_status {
+  static constexpr std::string_view name = "MailboxStatus";
+  std::string mailbox;
+  void write(writer& w) const;
 };
 /// Event list of `VoicemailUserEntry` events (event::voicemail_user_entry).
 struct voicemail_users_list {
