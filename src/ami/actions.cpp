@@ -222,7 +222,10 @@ result<originate_result> originate::decode(response&& r) {
 
 // ---- Core: the connection and the system.
 
-void login::write(writer& w) const { w.header("Username", username).header("Secret", secret); opt(w, "Events", events); }
+void login::write(writer& w) const {
+  w.header("Username", username).header("Secret", secret);
+  opt(w, "Events", events);
+}
 void challenge::write(writer& w) const { w.header("AuthType", auth_type); }
 result<std::string> challenge::decode(response&& r) {
   if (!r.ok()) return fail(error_of(r));
@@ -234,7 +237,11 @@ void module_load::write(writer& w) const { opt(w, "Module", module); w.header("L
 void module_reload::write(writer& w) const { opt(w, "Module", module); w.header("LoadType", "reload"); }
 void module_unload::write(writer& w) const { w.header("Module", module).header("LoadType", "unload"); }
 void list_categories::write(writer& w) const { w.header("Filename", filename); }
-void get_config::write(writer& w) const { w.header("Filename", filename); opt(w, "Category", category); opt(w, "Filter", filter); }
+void get_config::write(writer& w) const {
+  w.header("Filename", filename);
+  opt(w, "Category", category);
+  opt(w, "Filter", filter);
+}
 void update_config::write(writer& w) const {
   w.header("SrcFilename", src_filename).header("DstFilename", dst_filename);
   opt(w, "Reload", reload);
@@ -251,14 +258,29 @@ void db_del_tree::write(writer& w) const { w.header("Family", family); opt(w, "K
 
 // ---- Core: channels, recording, dialplan.
 
-void absolute_timeout::write(writer& w) const { w.header("Channel", channel).header("Timeout", std::to_string(timeout)); }
-void bridge::write(writer& w) const { w.header("Channel1", channel1).header("Channel2", channel2); if (tone) w.header("Tone", "yes"); }
+void absolute_timeout::write(writer& w) const {
+  w.header("Channel", channel).header("Timeout", std::to_string(timeout));
+}
+void bridge::write(writer& w) const {
+  w.header("Channel1", channel1).header("Channel2", channel2);
+  if (tone) w.header("Tone", "yes");
+}
 void parked_calls::write(writer& w) const { opt(w, "ParkingLot", parkinglot); }
 void send_text::write(writer& w) const { w.header("Channel", channel).header("Message", message); }
-void mute_audio::write(writer& w) const { w.header("Channel", channel).header("Direction", direction).header("State", mute ? "on" : "off"); }
-void set_cdr_user_field::write(writer& w) const { w.header("Channel", channel).header("UserField", user_field); flag(w, "Append", append); }
+void mute_audio::write(writer& w) const {
+  w.header("Channel", channel).header("Direction", direction).header("State", mute ? "on" : "off");
+}
+void set_cdr_user_field::write(writer& w) const {
+  w.header("Channel", channel).header("UserField", user_field);
+  flag(w, "Append", append);
+}
 void local_optimize_away::write(writer& w) const { w.header("Channel", channel); }
-void monitor::write(writer& w) const { w.header("Channel", channel); opt(w, "File", file); opt(w, "Format", format); flag(w, "Mix", mix); }
+void monitor::write(writer& w) const {
+  w.header("Channel", channel);
+  opt(w, "File", file);
+  opt(w, "Format", format);
+  flag(w, "Mix", mix);
+}
 void change_monitor::write(writer& w) const { w.header("Channel", channel).header("File", file); }
 void pause_monitor::write(writer& w) const { w.header("Channel", channel); }
 void unpause_monitor::write(writer& w) const { w.header("Channel", channel); }
@@ -274,7 +296,10 @@ void presence_state::write(writer& w) const { w.header("Provider", provider); }
 
 // ---- Queues.
 
-void queue_penalty::write(writer& w) const { w.header("Interface", interface).header("Penalty", std::to_string(penalty)); opt(w, "Queue", queue); }
+void queue_penalty::write(writer& w) const {
+  w.header("Interface", interface).header("Penalty", std::to_string(penalty));
+  opt(w, "Queue", queue);
+}
 void queue_log::write(writer& w) const {
   w.header("Queue", queue).header("Event", event);
   opt(w, "UniqueId", uniqueid); opt(w, "Interface", interface); opt(w, "Message", message);
@@ -319,9 +344,14 @@ void confbridge_mute::write(writer& w) const { w.header("Conference", conference
 void confbridge_unmute::write(writer& w) const { w.header("Conference", conference).header("Channel", channel); }
 void confbridge_lock::write(writer& w) const { w.header("Conference", conference); }
 void confbridge_unlock::write(writer& w) const { w.header("Conference", conference); }
-void confbridge_start_record::write(writer& w) const { w.header("Conference", conference); opt(w, "RecordFile", record_file); }
+void confbridge_start_record::write(writer& w) const {
+  w.header("Conference", conference);
+  opt(w, "RecordFile", record_file);
+}
 void confbridge_stop_record::write(writer& w) const { w.header("Conference", conference); }
-void confbridge_set_single_video_src::write(writer& w) const { w.header("Conference", conference).header("Channel", channel); }
+void confbridge_set_single_video_src::write(writer& w) const {
+  w.header("Conference", conference).header("Channel", channel);
+}
 void meetme_list::write(writer& w) const { opt(w, "Conference", conference); }
 void meetme_mute::write(writer& w) const { w.header("Meetme", meetme).header("Usernum", usernum); }
 void meetme_unmute::write(writer& w) const { w.header("Meetme", meetme).header("Usernum", usernum); }

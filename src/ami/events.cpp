@@ -75,9 +75,11 @@ core_show_channel core_show_channel::from(const proto::ami::message& m) {
 status status::from(const proto::ami::message& m) {
   status s{.channel = str(m, "Channel"), .uniqueid = str(m, "Uniqueid"), .linkedid = str(m, "Linkedid"),
            .state_desc = str(m, "ChannelStateDesc"), .caller_id_num = str(m, "CallerIDNum"),
-           .caller_id_name = str(m, "CallerIDName"), .context = str(m, "Context"), .exten = either(m, "Exten", "Extension"),
+           .caller_id_name = str(m, "CallerIDName"), .context = str(m, "Context"),
+           .exten = either(m, "Exten", "Extension"),
            .type = str(m, "Type"), .application = str(m, "Application"), .data = str(m, "Data"),
-           .bridge_id = str(m, "BridgeID"), .account_code = either(m, "AccountCode", "Account"), .state = num(m, "ChannelState"),
+           .bridge_id = str(m, "BridgeID"), .account_code = either(m, "AccountCode", "Account"),
+           .state = num(m, "ChannelState"),
            .priority = num(m, "Priority"), .seconds = num(m, "Seconds")};
   for (auto v : m.all("Variable")) {
     auto eq = v.find('=');
@@ -126,8 +128,8 @@ endpoint_list endpoint_list::from(const proto::ami::message& m) {
 }
 peer_entry peer_entry::from(const proto::ami::message& m) {
   return {.channel_type = str(m, "Channeltype"), .object_name = str(m, "ObjectName"),
-          .ip_address = str(m, "IPaddress"), .ip_port = str(m, "IPport"), .status = str(m, "Status"),
-          .description = str(m, "Description"), .dynamic = yes(m, "Dynamic")};
+          .ip_address = str(m, "IPaddress"), .ip_port = str(m, "IPport"), .description = str(m, "Description"),
+          .status = str(m, "Status"), .dynamic = yes(m, "Dynamic")};
 }
 registry_entry registry_entry::from(const proto::ami::message& m) {
   return {.host = str(m, "Host"), .username = str(m, "Username"), .domain = str(m, "Domain"),
@@ -150,7 +152,8 @@ confbridge_list_rooms confbridge_list_rooms::from(const proto::ami::message& m) 
 meetme_list meetme_list::from(const proto::ami::message& m) {
   return {.conference = str(m, "Conference"), .user_number = str(m, "UserNumber"), .channel = str(m, "Channel"),
           .caller_id_num = str(m, "CallerIDNum"), .caller_id_name = str(m, "CallerIDName"), .role = str(m, "Role"),
-          .admin = yes(m, "Admin"), .marked = yes(m, "MarkedUser"), .muted = muted_by_anyone(m), .talking = yes(m, "Talking")};
+          .admin = yes(m, "Admin"), .marked = yes(m, "MarkedUser"), .muted = muted_by_anyone(m),
+          .talking = yes(m, "Talking")};
 }
 meetme_list_rooms meetme_list_rooms::from(const proto::ami::message& m) {
   return {.conference = str(m, "Conference"), .activity = str(m, "Activity"), .creation = str(m, "Creation"),

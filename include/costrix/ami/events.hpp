@@ -138,14 +138,16 @@ struct bridge_info_channel {
 /// PJSIPShowEndpoints: one endpoint.
 struct endpoint_list {
   static constexpr std::string_view name = "EndpointList";
-  std::string object_name, transport, aor, auths, outbound_auths, contacts, device_state;  ///< "Not in use", "Unavailable"...
+  std::string object_name, transport, aor, auths, outbound_auths, contacts;
+  std::string device_state;  ///< "Not in use", "Unavailable"...
   int active_channels = -1;
   static endpoint_list from(const proto::ami::message& m);
 };
 /// SIPpeers: one chan_sip peer.
 struct peer_entry {
   static constexpr std::string_view name = "PeerEntry";
-  std::string channel_type, object_name, ip_address, ip_port, status, description;  ///< status "OK (12 ms)", "UNREACHABLE"...
+  std::string channel_type, object_name, ip_address, ip_port, description;
+  std::string status;  ///< "OK (12 ms)", "UNREACHABLE", "Unmonitored"...
   bool dynamic = false;
   static peer_entry from(const proto::ami::message& m);
 };

@@ -123,7 +123,8 @@ class pool {
       --s.pending;
       std::move(h)(std::move(r));
     };
-    s.c->send(std::move(a), t, boost::asio::bind_cancellation_slot(slot, boost::asio::bind_executor(ex, std::move(done))));
+    s.c->send(std::move(a), t,
+              boost::asio::bind_cancellation_slot(slot, boost::asio::bind_executor(ex, std::move(done))));
   }
 
   executor_type ex_;
