@@ -18,6 +18,12 @@ void flag(writer& w, std::string_view key, bool set) {
 }
 std::string_view yes_no(bool b) { return b ? "true" : "false"; }
 std::string str(const message& m, std::string_view key) { return std::string(m.get(key).value_or("")); }
+int num(const message& m, std::string_view key) {
+  auto v = m.get(key).value_or("");
+  int n = -1;
+  if (std::from_chars(v.data(), v.data() + v.size(), n).ec != std::errc{}) return -1;
+  return n;
+}
 }  // namespace
 
 void raw::write(writer& w) const {
@@ -290,8 +296,18 @@ void mix_monitor_mute::write(writer& w) const {
 void stop_monitor::write(writer& w) const { w.header("Channel", channel); }
 void show_dialplan::write(writer& w) const { opt(w, "Extension", extension); opt(w, "Context", context); }
 void mailbox_count::write(writer& w) const { w.header("Mailbox", mailbox); }
+result<mailbox_counts> mailbox_count::decode(response&& r) {
+  if (!r.ok()) return fail(error_of(r));
+  return mailbox_counts{.urgent = num(r.fields, "UrgMessages"), .new_messages = num(r.fields, "NewMessages"),
+                        .old_messages = num(r.fields, "OldMessages")};
+}
 void mailbox_status::write(writer& w) const { w.header("Mailbox", mailbox); }
 void extension_state::write(writer& w) const { w.header("Exten", exten).header("Context", context); }
+result<extension_status> extension_state::decode(response&& r) {
+  if (!r.ok()) return fail(error_of(r));
+  return extension_status{.status = num(r.fields, "Status"), .status_text = str(r.fields, "StatusText"),
+                          .hint = str(r.fields, "Hint")};
+}
 void presence_state::write(writer& w) const { w.header("Provider", provider); }
 
 // ---- Queues.

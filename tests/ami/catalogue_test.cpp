@@ -201,6 +201,36 @@ TEST_CASE("ami catalogue: each descriptor writes its action's headers", "[ami][a
   }
 }
 
+TEST_CASE("ami catalogue: ExtensionState and MailboxCount replies are typed", "[ami][catalogue]") {
+  using ami_test::awaitable;
+  ami_test::fixture f;
+  f.server.srv.rule("ExtensionState", {.response = costrix::sim::ami_fields{
+                                           {"Response", "Success"}, {"Message", "Extension Status"}, {"Exten", "100"},
+                                           {"Context", "hints"}, {"Hint", "PJSIP/100"}, {"Status", "1"},
+                                           {"StatusText", "InUse"}}});
+  f.server.srv.rule("MailboxCount", {.response = costrix::sim::ami_fields{
+                                         {"Response", "Success"}, {"Message", "Mailbox Message Count"},
+                                         {"Mailbox", "100@default"}, {"UrgMessages", "0"}, {"NewMessages", "3"},
+                                         {"OldMessages", "7"}}});
+  f.run([&]() -> awaitable<void> {
+    auto up = co_await f.client.connect();
+    REQUIRE(up);
+    ami::extension_state es{.exten = "100", .context = "hints"};
+    auto state = co_await f.client.send(std::move(es));
+    REQUIRE(state);
+    CHECK(state->status == 1);
+    CHECK(state->status_text == "InUse");
+    CHECK(state->hint == "PJSIP/100");
+    ami::mailbox_count mc{.mailbox = "100@default"};
+    auto counts = co_await f.client.send(std::move(mc));
+    REQUIRE(counts);
+    CHECK(counts->urgent == 0);
+    CHECK(counts->new_messages == 3);
+    CHECK(counts->old_messages == 7);
+    co_await f.shutdown();
+  }());
+}
+
 TEST_CASE("ami catalogue: an event-list action per module\\, answered by the simulator, read with items<E>()",
           "[ami][catalogue]") {
   using ami_test::awaitable;

@@ -435,11 +435,20 @@ struct show_dialplan {
   std::string extension = {}, context = {};
   void write(writer& w) const;
 };
-/// A hint's state; reply: response (`Status`, `StatusText`).
+/// A hint's state, as ExtensionState answers it.
+struct extension_status {
+  /// -1 no such hint, 0 idle, 1 in use, 2 busy, 4 unavailable, 8 ringing, 16 on hold (bits combine).
+  int status = -1;
+  std::string status_text;  ///< "Idle", "InUse"...
+  std::string hint;         ///< "PJSIP/100"
+};
+/// A hint's state; reply: extension_status.
 struct extension_state {
   static constexpr std::string_view name = "ExtensionState";
   std::string exten, context;
   void write(writer& w) const;
+  using reply_type = extension_status;
+  static result<extension_status> decode(response&& r);
 };
 /// A presence provider's state; reply: response (`State`, `Subtype`, `Message`).
 struct presence_state {
@@ -452,11 +461,17 @@ struct device_state_list {
   static constexpr std::string_view name = "DeviceStateList";
   void write(writer&) const {}
 };
-/// A mailbox's message counts; reply: response (`NewMessages`, `OldMessages`, `UrgMessages`).
+/// A mailbox's message counts (-1 when Asterisk leaves one out).
+struct mailbox_counts {
+  int urgent = -1, new_messages = -1, old_messages = -1;
+};
+/// A mailbox's message counts; reply: mailbox_counts.
 struct mailbox_count {
   static constexpr std::string_view name = "MailboxCount";
   std::string mailbox;  ///< "100@default"
   void write(writer& w) const;
+  using reply_type = mailbox_counts;
+  static result<mailbox_counts> decode(response&& r);
 };
 /// Whether a mailbox has messages waiting; reply: response (`Waiting`).
 struct mailbox_status {
