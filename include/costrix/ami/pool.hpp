@@ -46,8 +46,8 @@ using pool_event_handler = std::function<void(std::size_t server, const message&
 ///   auto call = co_await p.originate({.channel = "PJSIP/100", .context = "out", .exten = "200"});
 ///   p.on_event("Hangup", [](std::size_t server, const ami::message& m) { ... });
 ///
-/// The clients are not owned: they must outlive the pool and the actions sent
-/// through it. Add them before sending (add() is not synchronised with send()).
+/// The clients are not owned: they must outlive the pool, and the pool the
+/// actions sent through it. Add them before sending (add() is not synchronised with send()).
 /// send() may be called from any thread; its result comes back on the
 /// caller's executor, as with client::send(). With no connected server it
 /// completes with `errc::disconnected`. An action is not retried on another
