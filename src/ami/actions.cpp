@@ -9,8 +9,21 @@ namespace {
 void opt(writer& w, std::string_view key, std::string_view value) {
   if (!value.empty()) w.header(key, value);
 }
+void opt(writer& w, std::string_view key, std::optional<int> value) {
+  if (value) w.header(key, std::to_string(*value));
+}
+/// `Key: true` when set, nothing otherwise.
+void flag(writer& w, std::string_view key, bool set) {
+  if (set) w.header(key, "true");
+}
 std::string_view yes_no(bool b) { return b ? "true" : "false"; }
 std::string str(const message& m, std::string_view key) { return std::string(m.get(key).value_or("")); }
+int num(const message& m, std::string_view key) {
+  auto v = m.get(key).value_or("");
+  int n = -1;
+  if (std::from_chars(v.data(), v.data() + v.size(), n).ec != std::errc{}) return -1;
+  return n;
+}
 }  // namespace
 
 void raw::write(writer& w) const {
@@ -28,7 +41,7 @@ void bridge_list::write(writer& w) const { opt(w, "BridgeType", bridge_type); }
 
 void hangup::write(writer& w) const {
   w.header("Channel", channel);
-  if (cause) w.header("Cause", std::to_string(*cause));
+  opt(w, "Cause", cause);
 }
 
 void redirect::write(writer& w) const {
@@ -86,8 +99,8 @@ void queue_add::write(writer& w) const {
   w.header("Interface", interface);
   opt(w, "MemberName", member_name);
   opt(w, "StateInterface", state_interface);
-  if (penalty) w.header("Penalty", std::to_string(*penalty));
-  if (paused) w.header("Paused", "true");
+  opt(w, "Penalty", penalty);
+  flag(w, "Paused", paused);
 }
 
 void queue_remove::write(writer& w) const {
@@ -212,5 +225,151 @@ result<originate_result> originate::decode(response&& r) {
   out.uniqueid = str(e, "Uniqueid");
   return out;
 }
+
+// ---- Core: the connection and the system.
+
+void login::write(writer& w) const {
+  w.header("Username", username).header("Secret", secret);
+  opt(w, "Events", events);
+}
+void challenge::write(writer& w) const { w.header("AuthType", auth_type); }
+result<std::string> challenge::decode(response&& r) {
+  if (!r.ok()) return fail(error_of(r));
+  return str(r.fields, "Challenge");
+}
+void filter::write(writer& w) const { w.header("Operation", operation).header("Filter", expression); }
+void module_check::write(writer& w) const { w.header("Module", module); }
+void module_load::write(writer& w) const { opt(w, "Module", module); w.header("LoadType", load_type); }
+void module_reload::write(writer& w) const { opt(w, "Module", module); w.header("LoadType", "reload"); }
+void module_unload::write(writer& w) const { w.header("Module", module).header("LoadType", "unload"); }
+void list_categories::write(writer& w) const { w.header("Filename", filename); }
+void get_config::write(writer& w) const {
+  w.header("Filename", filename);
+  opt(w, "Category", category);
+  opt(w, "Filter", filter);
+}
+void update_config::write(writer& w) const {
+  w.header("SrcFilename", src_filename).header("DstFilename", dst_filename);
+  opt(w, "Reload", reload);
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const auto& c = changes[i];
+    w.header(fmt::format("Action-{:06}", i), c.action).header(fmt::format("Cat-{:06}", i), c.category);
+    opt(w, fmt::format("Var-{:06}", i), c.variable);
+    opt(w, fmt::format("Value-{:06}", i), c.value);
+    opt(w, fmt::format("Match-{:06}", i), c.match);
+  }
+}
+void create_config::write(writer& w) const { w.header("Filename", filename); }
+void db_del_tree::write(writer& w) const { w.header("Family", family); opt(w, "Key", key); }
+
+// ---- Core: channels, recording, dialplan.
+
+void absolute_timeout::write(writer& w) const {
+  w.header("Channel", channel).header("Timeout", std::to_string(timeout));
+}
+void bridge::write(writer& w) const {
+  w.header("Channel1", channel1).header("Channel2", channel2);
+  if (tone) w.header("Tone", "yes");
+}
+void parked_calls::write(writer& w) const { opt(w, "ParkingLot", parkinglot); }
+void send_text::write(writer& w) const { w.header("Channel", channel).header("Message", message); }
+void mute_audio::write(writer& w) const {
+  w.header("Channel", channel).header("Direction", direction).header("State", mute ? "on" : "off");
+}
+void set_cdr_user_field::write(writer& w) const {
+  w.header("Channel", channel).header("UserField", user_field);
+  flag(w, "Append", append);
+}
+void local_optimize_away::write(writer& w) const { w.header("Channel", channel); }
+void monitor::write(writer& w) const {
+  w.header("Channel", channel);
+  opt(w, "File", file);
+  opt(w, "Format", format);
+  flag(w, "Mix", mix);
+}
+void change_monitor::write(writer& w) const { w.header("Channel", channel).header("File", file); }
+void pause_monitor::write(writer& w) const { w.header("Channel", channel); }
+void unpause_monitor::write(writer& w) const { w.header("Channel", channel); }
+void mix_monitor_mute::write(writer& w) const {
+  w.header("Channel", channel).header("Direction", direction).header("State", mute ? "1" : "0");
+}
+void stop_monitor::write(writer& w) const { w.header("Channel", channel); }
+void show_dialplan::write(writer& w) const { opt(w, "Extension", extension); opt(w, "Context", context); }
+void mailbox_count::write(writer& w) const { w.header("Mailbox", mailbox); }
+result<mailbox_counts> mailbox_count::decode(response&& r) {
+  if (!r.ok()) return fail(error_of(r));
+  return mailbox_counts{.urgent = num(r.fields, "UrgMessages"), .new_messages = num(r.fields, "NewMessages"),
+                        .old_messages = num(r.fields, "OldMessages")};
+}
+void mailbox_status::write(writer& w) const { w.header("Mailbox", mailbox); }
+void extension_state::write(writer& w) const { w.header("Exten", exten).header("Context", context); }
+result<extension_status> extension_state::decode(response&& r) {
+  if (!r.ok()) return fail(error_of(r));
+  return extension_status{.status = num(r.fields, "Status"), .status_text = str(r.fields, "StatusText"),
+                          .hint = str(r.fields, "Hint")};
+}
+void presence_state::write(writer& w) const { w.header("Provider", provider); }
+
+// ---- Queues.
+
+void queue_penalty::write(writer& w) const {
+  w.header("Interface", interface).header("Penalty", std::to_string(penalty));
+  opt(w, "Queue", queue);
+}
+void queue_log::write(writer& w) const {
+  w.header("Queue", queue).header("Event", event);
+  opt(w, "UniqueId", uniqueid); opt(w, "Interface", interface); opt(w, "Message", message);
+}
+void queue_reload::write(writer& w) const {
+  opt(w, "Queue", queue);
+  if (members) w.header("Members", "yes");
+  if (rules) w.header("Rules", "yes");
+  if (parameters) w.header("Parameters", "yes");
+}
+void queue_reset::write(writer& w) const { opt(w, "Queue", queue); }
+void queue_rule::write(writer& w) const { opt(w, "Rule", rule); }
+
+// ---- Bridges, PJSIP, SIP.
+
+void bridge_info::write(writer& w) const { w.header("BridgeUniqueid", bridge_uniqueid); }
+void bridge_kick::write(writer& w) const { opt(w, "BridgeUniqueid", bridge_uniqueid); w.header("Channel", channel); }
+void bridge_destroy::write(writer& w) const { w.header("BridgeUniqueid", bridge_uniqueid); }
+void pjsip_show_endpoint::write(writer& w) const { w.header("Endpoint", endpoint); }
+void pjsip_qualify::write(writer& w) const { w.header("Endpoint", endpoint); }
+void sip_show_peer::write(writer& w) const { w.header("Peer", peer); }
+void sip_qualify::write(writer& w) const { w.header("Peer", peer); }
+void sip_notify::write(writer& w) const {
+  w.header("Channel", channel);
+  for (const auto& [k, v] : variables) w.header("Variable", fmt::format("{}={}", k, v));
+}
+
+// ---- DAHDI.
+
+void dahdi_show_channels::write(writer& w) const { opt(w, "DAHDIChannel", channel); }
+void dahdi_dnd_on::write(writer& w) const { w.header("DAHDIChannel", channel); }
+void dahdi_dnd_off::write(writer& w) const { w.header("DAHDIChannel", channel); }
+void dahdi_dial_offhook::write(writer& w) const { w.header("DAHDIChannel", channel).header("Number", number); }
+void dahdi_hangup::write(writer& w) const { w.header("DAHDIChannel", channel); }
+void dahdi_transfer::write(writer& w) const { w.header("DAHDIChannel", channel); }
+
+// ---- ConfBridge and MeetMe.
+
+void confbridge_list::write(writer& w) const { w.header("Conference", conference); }
+void confbridge_kick::write(writer& w) const { w.header("Conference", conference).header("Channel", channel); }
+void confbridge_mute::write(writer& w) const { w.header("Conference", conference).header("Channel", channel); }
+void confbridge_unmute::write(writer& w) const { w.header("Conference", conference).header("Channel", channel); }
+void confbridge_lock::write(writer& w) const { w.header("Conference", conference); }
+void confbridge_unlock::write(writer& w) const { w.header("Conference", conference); }
+void confbridge_start_record::write(writer& w) const {
+  w.header("Conference", conference);
+  opt(w, "RecordFile", record_file);
+}
+void confbridge_stop_record::write(writer& w) const { w.header("Conference", conference); }
+void confbridge_set_single_video_src::write(writer& w) const {
+  w.header("Conference", conference).header("Channel", channel);
+}
+void meetme_list::write(writer& w) const { opt(w, "Conference", conference); }
+void meetme_mute::write(writer& w) const { w.header("Meetme", meetme).header("Usernum", usernum); }
+void meetme_unmute::write(writer& w) const { w.header("Meetme", meetme).header("Usernum", usernum); }
 
 }  // namespace costrix::ami

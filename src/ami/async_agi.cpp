@@ -26,8 +26,8 @@ namespace {
 // socket pair, as it would a FastAGI connection; the other end (`pbx`) takes
 // the session's command lines, which go out as AGI actions, and gives it the
 // environment and each AsyncAGIExec's Result.
-struct bridge {
-  bridge(client::executor_type ex, int session_fd, int pbx_fd, std::string channel_name,
+struct session_pipe {
+  session_pipe(client::executor_type ex, int session_fd, int pbx_fd, std::string channel_name,
          const agi::session_options& options)
       : channel(std::move(channel_name)),
         session_side(io::stream::adopt(ex, session_fd)),
@@ -53,7 +53,7 @@ struct bridge {
     bytes.erase(0, n);
     asio::co_spawn(
         pbx.get_executor(),
-        [](bridge& b, std::string rest) -> awaitable<void> { co_await b.pbx.write_all(rest); }(*this, std::move(bytes)),
+        [](session_pipe& b, std::string rest) -> awaitable<void> { co_await b.pbx.write_all(rest); }(*this, std::move(bytes)),
         asio::detached);
   }
   // The channel has left AGI. After ASYNCAGI BREAK the session reads end of
@@ -78,7 +78,7 @@ sub_event kind_of(const message& m) {
   return sub_event::other;
 }
 
-void log_threw(const bridge& b, std::exception_ptr e) {
+void log_threw(const session_pipe& b, std::exception_ptr e) {
   std::string what = "an exception that is not a std::exception";
   try {
     std::rethrow_exception(e);
@@ -98,7 +98,7 @@ struct async_agi::state : std::enable_shared_from_this<state> {
   handler script;
   async_agi_options options;
   std::vector<subscription> subscriptions;
-  std::map<std::string, std::shared_ptr<bridge>, std::less<>> channels;  // on the client's executor
+  std::map<std::string, std::shared_ptr<session_pipe>, std::less<>> channels;  // on the client's executor
   std::atomic<std::uint64_t> started{0};
   std::atomic<std::uint64_t> active{0};
   std::atomic<std::uint64_t> refused{0};
@@ -124,7 +124,7 @@ struct async_agi::state : std::enable_shared_from_this<state> {
     }
   }
 
-  std::shared_ptr<bridge> find(std::string_view channel) {
+  std::shared_ptr<session_pipe> find(std::string_view channel) {
     auto it = channels.find(channel);
     return it == channels.end() ? nullptr : it->second;
   }
@@ -139,7 +139,7 @@ struct async_agi::state : std::enable_shared_from_this<state> {
                                           env ? "no descriptors for its socket pair" : "no Env in AsyncAGIStart"));
       return;
     }
-    auto b = std::make_shared<bridge>(c.get_executor(), fds[0], fds[1], channel, options.session);
+    auto b = std::make_shared<session_pipe>(c.get_executor(), fds[0], fds[1], channel, options.session);
     if (auto old = channels.find(channel); old != channels.end()) old->second->end();  // its End was lost
     channels[channel] = b;
     b->give(proto::ami::url_decode(*env));
@@ -151,7 +151,7 @@ struct async_agi::state : std::enable_shared_from_this<state> {
   }
 
   // The script, then ASYNCAGI BREAK if the channel is still in AGI.
-  static awaitable<void> run(std::shared_ptr<state> self, std::shared_ptr<bridge> b) {
+  static awaitable<void> run(std::shared_ptr<state> self, std::shared_ptr<session_pipe> b) {
     auto started = co_await b->session.start();
     if (started) {
       std::exception_ptr thrown;
@@ -177,7 +177,7 @@ struct async_agi::state : std::enable_shared_from_this<state> {
   }
 
   // Each command line the session writes goes out as an AGI action.
-  static awaitable<void> pump(std::shared_ptr<state> self, std::shared_ptr<bridge> b) {
+  static awaitable<void> pump(std::shared_ptr<state> self, std::shared_ptr<session_pipe> b) {
     io::line_reader reader(b->pbx, self->options.session.max_line);
     for (;;) {
       auto line = co_await reader.read_line();

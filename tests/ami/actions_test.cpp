@@ -210,3 +210,89 @@ TEST_CASE("ami actions: AGI for AsyncAGI writes what was sent to Asterisk", "[am
   ami::agi_command set{"Local/s@async-test-000000f0;2", "SET VARIABLE X \"a b\"", "cmd3"};
   CHECK(encoded(set, "a3") == sent[3]);
 }
+
+TEST_CASE("ami typed event-list items decoded from a real Asterisk's lists", "[ami][actions][catalogue]") {
+  auto channels = ami::items<ami::event::core_show_channel>(response_of("coreshowchannels-eventlist"));
+  REQUIRE(channels.size() == 2);
+  CHECK(channels[0].channel == "Local/s@idle-00000000;2");
+  CHECK(channels[0].state == 6);
+  CHECK(channels[0].state_desc == "Up");
+  CHECK(channels[0].caller_id_num == "5550100");
+  CHECK(channels[0].context == "idle");
+  CHECK(channels[0].priority == 2);
+  CHECK(channels[0].uniqueid == "1795416127.1");
+  CHECK(channels[0].linkedid == "1795416127.0");
+  CHECK(channels[0].application == "Wait");
+  CHECK(channels[0].application_data == "60");
+  CHECK(channels[0].duration == "00:00:03");
+  CHECK(channels[0].bridge_id.empty());
+  CHECK(channels[1].channel == "Local/s@idle-00000000;1");
+
+  auto status = ami::items<ami::event::status>(response_of("status-eventlist"));
+  REQUIRE(status.size() == 2);
+  CHECK(status[1].channel == "Local/s@idle-00000000;1");
+  CHECK(status[1].type == "Local");
+  CHECK(status[1].state == 6);
+  CHECK(status[1].application == "Wait");
+  CHECK(status[1].data == "5");
+  CHECK(status[1].seconds == 4);
+  CHECK(status[1].variables.empty());
+  // The other lists' items are not among them.
+  CHECK(ami::items<ami::event::core_show_channel>(response_of("status-eventlist")).empty());
+
+  // Status with `Variables:` lists them as `Variable: name=value`.
+  auto ms = messages("Event: Status\r\nChannel: PJSIP/1-01\r\nVariable: A=1\r\nVariable: B=x=y\r\n\r\n");
+  REQUIRE(ms.size() == 1);
+  auto s = ami::event::status::from(ms[0]);
+  REQUIRE(s.variables.size() == 2);
+  CHECK(s.variables[0] == std::pair<std::string, std::string>{"A", "1"});
+  CHECK(s.variables[1] == std::pair<std::string, std::string>{"B", "x=y"});
+}
+
+TEST_CASE("ami typed events: queue, conference and system events\\, and older Asterisk's header names",
+          "[ami][actions][catalogue]") {
+  auto one = [](std::string_view text) {
+    auto ms = messages(text);
+    REQUIRE(ms.size() == 1);
+    return ms[0];
+  };
+  // Asterisk < 12's QueueMember and ParkedCall.
+  auto qm = ami::event::queue_member::from(one(
+      "Event: QueueMember\r\nQueue: q\r\nMemberName: Ann\r\nLocation: SIP/100\r\nPenalty: 1\r\nPaused: 1\r\n\r\n"));
+  CHECK(qm.member_name == "Ann");
+  CHECK(qm.interface == "SIP/100");
+  CHECK(qm.paused);
+  auto pc = ami::event::parked_call::from(
+      one("Event: ParkedCall\r\nExten: 701\r\nChannel: SIP/100-01\r\nFrom: SIP/200-02\r\nTimeout: 40\r\n\r\n"));
+  CHECK(pc.parkee_channel == "SIP/100-01");
+  CHECK(pc.parking_space == "701");
+  CHECK(pc.parker_dial_string == "SIP/200-02");
+  CHECK(pc.timeout == 40);
+  auto added = ami::event::queue_member_added::from(
+      one("Event: QueueMemberAdded\r\nQueue: q\r\nMemberName: Bob\r\nInterface: PJSIP/101\r\nPaused: 0\r\n\r\n"));
+  CHECK(added.interface == "PJSIP/101");
+  CHECK(!added.paused);
+  auto talk = ami::event::confbridge_talking::from(
+      one("Event: ConfbridgeTalking\r\nConference: 1000\r\nChannel: A\r\nTalkingStatus: on\r\n\r\n"));
+  CHECK(talk.talking);
+  auto mute = ami::event::meetme_mute::from(
+      one("Event: MeetmeMute\r\nMeetme: 600\r\nUsernum: 2\r\nStatus: off\r\n\r\n"));
+  CHECK(mute.usernum == "2");
+  CHECK(!mute.muted);
+  auto down = ami::event::shutdown::from(one("Event: Shutdown\r\nShutdown: Cleanly\r\nRestart: True\r\n\r\n"));
+  CHECK(down.shutdown_kind == "Cleanly");
+  CHECK(down.restart);
+  auto dahdi = ami::event::dahdi_show_channel::from(
+      one("Event: DAHDIShowChannels\r\nDAHDIChannel: 2\r\nDND: Disabled\r\nSignalling: FXO Loopstart\r\n\r\n"));
+  CHECK(dahdi.dahdi_channel == "2");
+  CHECK(!dahdi.dnd);
+  auto agi = ami::event::agi_exec::from(one(
+      "Event: AGIExec\r\nChannel: A\r\nSubEvent: End\r\nCommandId: 7\r\nResult: Success\r\nResultCode: 200\r\n\r\n"));
+  CHECK(agi.sub_event == "End");
+  CHECK(agi.result_code == 200);
+  // The DBGet transcript's item.
+  auto db = ami::items<ami::event::db_get_response>(response_of("dbget"));
+  REQUIRE(db.size() == 1);
+  CHECK(db[0].family == "fam");
+  CHECK(db[0].value == "v 1");
+}
