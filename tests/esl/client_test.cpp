@@ -343,7 +343,8 @@ TEST_CASE("esl client: typed API commands over simulated channels", "[esl][clien
     CHECK(again.error() == errc::not_found);
     CHECK(again.error().message == "-ERR No such channel!");
 
-    auto all = co_await f.client.api(esl::api::hupall{});
+    esl::api::hupall everyone;
+    auto all = co_await f.client.api(everyone);
     CHECK(all);
     esl::api::originate nowhere{.endpoint = "loopback/nonexistent_ext/default"};
     auto failed = co_await f.client.api(nowhere);
