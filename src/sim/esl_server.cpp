@@ -232,7 +232,7 @@ struct esl_server::state : std::enable_shared_from_this<state> {
       if (it == map.end()) it = map.emplace(std::string(key), 0).first;
       ++it->second;
     };
-    bump(counters.commands, first_word);
+    if (!first_word.empty()) bump(counters.commands, first_word);
     if (!api.empty()) bump(counters.apis, api);
   }
 
