@@ -358,7 +358,8 @@ class client {
   }
 
   /// Adds event names (or CUSTOM subclasses "sofia::register", or "ALL") to
-  /// this connection's subscription and to every later one: `result<void>`.
+  /// this connection's subscription and to every later one: `result<std::string>`
+  /// (FreeSWITCH's `Reply-Text`).
   template <class Token = boost::asio::deferred_t>
   auto subscribe(std::vector<std::string> names, Token&& token = {}) {
     return boost::asio::async_initiate<Token, void(result<std::string>)>(detail::command_initiation{impl_}, token,
