@@ -192,8 +192,12 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     op.done = true;
     if (auto t = std::static_pointer_cast<asio::steady_timer>(op.timer)) t->cancel();
     op.timer.reset();
-    if (!op.job_uuid.empty() && jobs_.erase(op.job_uuid) && !r && !(r.error() == errc::disconnected))
-      abandoned_jobs_.insert(op.job_uuid);  // its BACKGROUND_JOB may still come
+    if (!op.job_uuid.empty() && jobs_.erase(op.job_uuid) && !r && !(r.error() == errc::disconnected)) {
+      // Its BACKGROUND_JOB may still come. A job FreeSWITCH never reports
+      // would stay here: the set is bounded.
+      if (abandoned_jobs_.size() >= 4096) abandoned_jobs_.clear();
+      abandoned_jobs_.insert(op.job_uuid);
+    }
     --live_;
     in_flight_.store(live_, std::memory_order_relaxed);
     op.complete(std::move(r));
