@@ -146,7 +146,7 @@ TEST_CASE("esl client: auth with the right password", "[esl][client]") {
   }());
 }
 
-TEST_CASE("esl client: a wrong password is auth_failed with FreeSWITCH's words\\, never the password", "[esl][client]") {
+TEST_CASE("esl client: a wrong password is auth_failed with FreeSWITCH's words - never the password", "[esl][client]") {
   fixture f{{.password = "s3cr3t-nope"}};
   f.run([&]() -> awaitable<void> {
     auto r = co_await f.client.connect();
@@ -208,7 +208,7 @@ TEST_CASE("esl client: calls before connect() are refused at once", "[esl][clien
   }());
 }
 
-TEST_CASE("esl client: 1\\,000 api calls in flight get their own replies", "[esl][client]") {
+TEST_CASE("esl client: 1000 api calls in flight get their own replies", "[esl][client]") {
   constexpr int n = 1000;
   sim::esl_server_options so;
   for (int i = 0; i < n; ++i) so.api.emplace("echo " + std::to_string(i), std::to_string(i));
@@ -235,7 +235,7 @@ TEST_CASE("esl client: 1\\,000 api calls in flight get their own replies", "[esl
   }());
 }
 
-TEST_CASE("esl client: bgapi completes on its own BACKGROUND_JOB\\, out of order", "[esl][client]") {
+TEST_CASE("esl client: bgapi completes on its own BACKGROUND_JOB - out of order", "[esl][client]") {
   fixture f{{}, {.delays = {{"status", 200ms}}}};
   f.run([&]() -> awaitable<void> {
     auto up = co_await f.client.connect();
@@ -355,7 +355,7 @@ TEST_CASE("esl client: typed API commands over simulated channels", "[esl][clien
   }());
 }
 
-TEST_CASE("esl client: events by name\\, subclass and all", "[esl][client]") {
+TEST_CASE("esl client: events by name and subclass and all", "[esl][client]") {
   auto format = GENERATE(costrix::proto::esl::event_format::plain, costrix::proto::esl::event_format::json);
   fixture f{{.format = format}};
   f.run([&]() -> awaitable<void> {
@@ -394,7 +394,7 @@ TEST_CASE("esl client: events by name\\, subclass and all", "[esl][client]") {
   }());
 }
 
-TEST_CASE("esl client: an event flood into a slow stream drops the oldest\\, counted\\, and never blocks the reader",
+TEST_CASE("esl client: an event flood into a slow stream drops the oldest (counted) and never blocks the reader",
           "[esl][client]") {
   constexpr std::size_t n = 3000, cap = 16;
   fixture f;
@@ -449,7 +449,7 @@ TEST_CASE("esl client: a lost connection fails every waiting call at once", "[es
   }());
 }
 
-TEST_CASE("esl client: a server restart is repaired: reconnect\\, re-auth\\, one re-subscription", "[esl][client]") {
+TEST_CASE("esl client: a server restart is repaired: reconnect then re-auth then one re-subscription", "[esl][client]") {
   fixture f;
   f.run([&]() -> awaitable<void> {
     std::vector<esl::connection_state> states;
@@ -488,7 +488,7 @@ TEST_CASE("esl client: a server restart is repaired: reconnect\\, re-auth\\, one
   }());
 }
 
-TEST_CASE("esl client: a timed-out api's late reply is dropped\\, not given to the next call", "[esl][client]") {
+TEST_CASE("esl client: a timed-out api's late reply is dropped - not given to the next call", "[esl][client]") {
   fixture f{{}, {.delays = {{"status", 300ms}}}};
   f.run([&]() -> awaitable<void> {
     auto up = co_await f.client.connect();
@@ -504,7 +504,7 @@ TEST_CASE("esl client: a timed-out api's late reply is dropped\\, not given to t
   }());
 }
 
-TEST_CASE("esl client: a cancelled api completes at once; its reply is dropped", "[esl][client]") {
+TEST_CASE("esl client: a cancelled api completes at once - its reply is dropped", "[esl][client]") {
   fixture f{{}, {.delays = {{"status", 100ms}}}};
   f.run([&]() -> awaitable<void> {
     auto up = co_await f.client.connect();

@@ -183,7 +183,7 @@ TEST_CASE("esl sim: bgapi's BACKGROUND_JOB is framed as FreeSWITCH frames it", "
     CHECK(got_e->get(key).has_value());
 }
 
-TEST_CASE("esl sim: originate\\, uuid_getvar\\, uuid_exists and uuid_kill answer as in the transcript", "[esl][sim]") {
+TEST_CASE("esl sim: originate uuid_getvar uuid_exists and uuid_kill answer as in the transcript", "[esl][sim]") {
   auto steps = costrix::test::load_steps("esl-inbound.json");
   server s;
   conn c(s.srv.port());
@@ -213,7 +213,7 @@ TEST_CASE("esl sim: originate\\, uuid_getvar\\, uuid_exists and uuid_kill answer
   CHECK(*failed == split_messages(nowhere.received).front());
 }
 
-TEST_CASE("esl sim: events go by name\\, subclass\\, format and filter", "[esl][sim]") {
+TEST_CASE("esl sim: events go by name and subclass and format and filter", "[esl][sim]") {
   server s;
   conn c(s.srv.port());
   REQUIRE(c.next());
