@@ -556,7 +556,7 @@ struct esl_server::state : std::enable_shared_from_this<state> {
       };
       auto d = delay_of(name);
       if (d.count() > 0) later(d, std::move(run));
-      else post(std::move(run));
+      else run();  // at once: a subscription sent after the bgapi does not see its job
       co_return;
     }
     if (iequals(first, "event") || iequals(first, "nixevent")) {
