@@ -45,16 +45,12 @@ std::string_view to_string(connection_state s) noexcept {
 
 namespace detail {
 
-struct stream_state {
-  stream_options options;
-  std::deque<owned_message> queue;            // the client's thread only
-  std::shared_ptr<waiter_base> waiter;        // the client's thread only
-  bool closed = false;                        // the client's thread only
-  std::atomic<std::uint64_t> dropped{0};
+struct stream_state : io::event_queue<owned_message> {
+  std::vector<std::string> names;  // empty: every event
 
   bool wants(const message& m) const {
-    if (options.names.empty()) return true;
-    for (const auto& n : options.names)
+    if (names.empty()) return true;
+    for (const auto& n : names)
       if (iequals(n, m.name())) return true;
     return false;
   }
@@ -447,21 +443,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       subs_dirty_ = false;
     }
     for (std::size_t i = 0; i < streams_.size(); ++i)
-      if (streams_[i]->wants(m)) push(*streams_[i], m);
-  }
-
-  static void push(stream_state& st, const message& m) {
-    if (st.closed) return;
-    if (st.waiter) {
-      auto w = std::move(st.waiter);
-      return w->complete(owned_message(m));
-    }
-    if (st.queue.size() >= st.options.capacity) {
-      st.dropped.fetch_add(1, std::memory_order_relaxed);
-      if (st.options.policy == overflow_policy::drop_newest || st.options.capacity == 0) return;
-      st.queue.pop_front();
-    }
-    st.queue.emplace_back(m);
+      if (streams_[i]->wants(m)) streams_[i]->push(m);
   }
 
   void orphan(const message& m) {
@@ -651,26 +633,12 @@ void cancel(const std::shared_ptr<client_impl>& c, const std::weak_ptr<op_base>&
 
 void start_wait(const std::shared_ptr<client_impl>& c, const std::shared_ptr<stream_state>& s,
                 std::shared_ptr<waiter_base> w) {
-  c->run([s, w = std::move(w)]() mutable {
-    if (s->closed) return w->complete(fail(errc::cancelled, "the event stream is closed"));
-    if (!s->queue.empty()) {
-      owned_message m = std::move(s->queue.front());
-      s->queue.pop_front();
-      return w->complete(std::move(m));
-    }
-    if (s->waiter) return w->complete(fail(errc::invalid_argument, "another next() is waiting on this stream"));
-    s->waiter = std::move(w);
-  });
+  c->run([s, w = std::move(w)]() mutable { s->wait(std::move(w)); });
 }
 
 void cancel_wait(const std::shared_ptr<client_impl>& c, const std::shared_ptr<stream_state>& s,
                  const std::weak_ptr<waiter_base>& w) {
-  asio::post(c->ex_, [s, w] {
-    auto o = w.lock();
-    if (!o || s->waiter != o) return;
-    s->waiter.reset();
-    o->complete(fail(errc::cancelled, "the wait was cancelled"));
-  });
+  asio::post(c->ex_, [s, w] { s->cancel(w.lock()); });
 }
 
 asio::io_context::executor_type executor_of(const client_impl& c) noexcept { return c.ex_; }
@@ -697,11 +665,8 @@ std::uint64_t event_stream::dropped() const noexcept {
 void event_stream::close() {
   if (!client_ || !state_) return;
   client_->run([c = client_, s = state_] {
-    if (s->closed) return;
-    s->closed = true;
-    s->queue.clear();
+    s->close();
     std::erase(c->streams_, s);
-    if (auto w = std::move(s->waiter)) w->complete(fail(errc::cancelled, "the event stream is closed"));
   });
 }
 
@@ -753,7 +718,9 @@ void client::unsubscribe(subscription id) {
 
 event_stream client::stream(stream_options options) {
   auto s = std::make_shared<detail::stream_state>();
-  s->options = std::move(options);
+  s->names = std::move(options.names);
+  s->capacity = options.capacity;
+  s->policy = options.policy;
   impl_->run([c = impl_, s] { c->streams_.push_back(s); });
   return event_stream{impl_, std::move(s)};
 }

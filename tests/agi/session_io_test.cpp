@@ -111,7 +111,7 @@ TEST_CASE("session: a peer that closes mid-line ends the command with disconnect
   peer.join();
 }
 
-TEST_CASE("session: an environment cut short, garbage, or too big is an error", "[agi][session]") {
+TEST_CASE("session: an environment cut short - garbage - or too big is an error", "[agi][session]") {
   struct scenario {
     std::string bytes;
     errc expected;
@@ -176,7 +176,7 @@ TEST_CASE("session: a 1 MiB reply line is refused without buffering it", "[agi][
   peer.join();
 }
 
-TEST_CASE("session: HANGUP fails the command in flight and every later one, unsent", "[agi][session]") {
+TEST_CASE("session: HANGUP fails the command in flight and every later one - unsent", "[agi][session]") {
   fixture f;
   std::thread peer([fd = f.pair.far(), &checks = f.checks] {
     peer_io io(fd);

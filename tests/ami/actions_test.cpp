@@ -86,7 +86,7 @@ TEST_CASE("ami actions write what was sent to a real Asterisk", "[ami][actions]"
   CHECK(encoded(login, "pl-1") == steps().at("login-plain-events-off").sent);
 }
 
-TEST_CASE("ami originate writes Async, variables and the ring timeout", "[ami][actions]") {
+TEST_CASE("ami originate writes Async - variables and the ring timeout", "[ami][actions]") {
   ami::originate o{.channel = "Local/s@idle", .application = "Wait", .data = "5", .caller_id = "\"Dialer\" <5550100>",
                    .variables = {{"A", "1"}, {"B", "x=y"}}};
   CHECK(encoded(o, "orig-1") ==
@@ -249,7 +249,7 @@ TEST_CASE("ami typed event-list items decoded from a real Asterisk's lists", "[a
   CHECK(s.variables[1] == std::pair<std::string, std::string>{"B", "x=y"});
 }
 
-TEST_CASE("ami typed events: queue, conference and system events\\, and older Asterisk's header names",
+TEST_CASE("ami typed events: queue - conference and system events - and older Asterisk's header names",
           "[ami][actions][catalogue]") {
   auto one = [](std::string_view text) {
     auto ms = messages(text);

@@ -42,7 +42,7 @@ struct ends {
 
 }  // namespace
 
-TEST_CASE("asyncagi: a script runs over AMI with the FastAGI session API, then breaks out", "[ami][asyncagi]") {
+TEST_CASE("asyncagi: a script runs over AMI with the FastAGI session API - then breaks out", "[ami][asyncagi]") {
   fixture f{{.events = "agi"}};
   seen s;
   ami::async_agi agi{f.client, [&](costrix::agi::session& session) -> awaitable<void> {
@@ -97,7 +97,7 @@ TEST_CASE("asyncagi: two channels at once each get their own replies", "[ami][as
   CHECK(agi.stats().started == 2);
 }
 
-TEST_CASE("asyncagi: the caller hanging up fails the command in flight and the rest, as over FastAGI",
+TEST_CASE("asyncagi: the caller hanging up fails the command in flight and the rest - as over FastAGI",
           "[ami][asyncagi]") {
   fixture f{{.events = "agi"}};
   std::vector<errc> errors;

@@ -231,7 +231,7 @@ TEST_CASE("ami catalogue: ExtensionState and MailboxCount replies are typed", "[
   }());
 }
 
-TEST_CASE("ami catalogue: an event-list action per module\\, answered by the simulator, read with items<E>()",
+TEST_CASE("ami catalogue: an event-list action per module - answered by the simulator - read with items<E>()",
           "[ami][catalogue]") {
   using ami_test::awaitable;
   ami_test::fixture f;

@@ -26,7 +26,7 @@ struct second {
 
 }  // namespace
 
-TEST_CASE("ami pool: round robin over connected servers\\, events tagged with their server; a lost server is skipped",
+TEST_CASE("ami pool: round robin over connected servers - events tagged with their server - a lost server is skipped",
           "[ami][pool]") {
   fixture f({.reconnect = {.enabled = false}});
   second b(f);

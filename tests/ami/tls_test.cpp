@@ -60,7 +60,7 @@ TEST_CASE("ami tls: a certificate from an untrusted CA is refused", "[ami][tls]"
   CHECK(f.server.srv.stats().logins == 0);
 }
 
-TEST_CASE("ami tls: a plain client at a TLS port fails with an error, not a hang", "[ami][tls]") {
+TEST_CASE("ami tls: a plain client at a TLS port fails with an error - not a hang", "[ami][tls]") {
   ami::client_options plain;
   plain.reconnect.enabled = false;
   plain.connect_timeout = 200ms;  // the TLS server waits for a ClientHello and sends no banner

@@ -208,7 +208,7 @@ TEST_CASE("esl server: the caller hanging up ends the verb in flight with errc::
   CHECK(report->lingered);
 }
 
-TEST_CASE("esl server: routes by destination number\\, regex and default\\, or by a channel variable",
+TEST_CASE("esl server: routes by destination number - regex and default - or by a channel variable",
           "[esl][server]") {
   std::mutex m;
   std::vector<std::string> hits;
@@ -253,7 +253,7 @@ TEST_CASE("esl server: routes by destination number\\, regex and default\\, or b
   CHECK(hits == std::vector<std::string>{"sales:9000"});
 }
 
-TEST_CASE("esl server: calls over max_sessions are refused; stop(0) ends a call in progress", "[esl][server]") {
+TEST_CASE("esl server: calls over max_sessions are refused - stop(0) ends a call in progress", "[esl][server]") {
   costrix::test::latch_flag started;
   seen s_;
   served f{esl::server_options{.max_sessions = 1}};

@@ -108,7 +108,7 @@ TEST_CASE("fastagi: the demo script runs against the simulator", "[fastagi]") {
   CHECK(r->hung_up);
 }
 
-TEST_CASE("fastagi: routes by exact name, regex in order, default, and changes at run time", "[fastagi]") {
+TEST_CASE("fastagi: routes by exact name - regex in order - default - and changes at run time", "[fastagi]") {
   served s;
   auto tag = [](std::string name) {
     return [name](costrix::agi::session& sess) -> awaitable<void> {
@@ -183,7 +183,7 @@ TEST_CASE("fastagi: an exception in a handler is logged and ends only that call"
   CHECK(next->exchanges.size() == 5);
 }
 
-TEST_CASE("fastagi: garbage, a cut-off environment and a 1 MiB line end only that connection", "[fastagi]") {
+TEST_CASE("fastagi: garbage - a cut-off environment and a 1 MiB line end only that connection", "[fastagi]") {
   served s;
   s.srv.route("demo", demo);
   s.start();
@@ -285,7 +285,7 @@ TEST_CASE("fastagi: sessions beyond max_sessions are refused and logged", "[fast
   CHECK(commands(*r) == std::vector<std::string>{"NOOP"});
 }
 
-TEST_CASE("fastagi: 1,000 concurrent calls on the runtime", "[fastagi][load]") {
+TEST_CASE("fastagi: 1000 concurrent calls on the runtime", "[fastagi][load]") {
   served s;
   s.srv.route("demo", demo);
   s.start();
@@ -315,7 +315,7 @@ TEST_CASE("fastagi: 1,000 concurrent calls on the runtime", "[fastagi][load]") {
   CHECK(s.srv.refused() == 0);
 }
 
-TEST_CASE("fastagi: stop lets calls in flight finish, then closes the rest after the grace", "[fastagi]") {
+TEST_CASE("fastagi: stop lets calls in flight finish - then closes the rest after the grace", "[fastagi]") {
   served s;
   std::promise<costrix::result<void>> quick_result;
   std::promise<costrix::result<void>> stuck_result;

@@ -77,7 +77,7 @@ TEST_CASE("line_buffer grows for a long line and refuses one over the limit", "[
   CHECK(tight.capacity() <= 102);  // and never grew past it
 }
 
-TEST_CASE("line_buffer: a line of exactly max_line bytes passes, one more byte fails", "[io][line_buffer]") {
+TEST_CASE("line_buffer: a line of exactly max_line bytes passes - one more byte fails", "[io][line_buffer]") {
   line_buffer ok(10, 4);
   put(ok, "0123456789\n");
   CHECK(next(ok) == "0123456789");

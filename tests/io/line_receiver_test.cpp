@@ -40,7 +40,7 @@ struct collector {
 
 }  // namespace
 
-TEST_CASE("line_receiver hands out lines ended by LF or CRLF, across reads", "[io][line_receiver]") {
+TEST_CASE("line_receiver hands out lines ended by LF or CRLF - across reads", "[io][line_receiver]") {
   fixture f;
   line_receiver r;
   collector c;
@@ -89,7 +89,7 @@ TEST_CASE("line_receiver keeps what follows the line its consumer wanted", "[io]
   CHECK(r.held() == 0);
 }
 
-TEST_CASE("line_receiver refuses a line over max_line, whole or in pieces", "[io][line_receiver]") {
+TEST_CASE("line_receiver refuses a line over max_line - whole or in pieces", "[io][line_receiver]") {
   fixture f;
   line_receiver r{16};
   collector c;
@@ -107,7 +107,7 @@ TEST_CASE("line_receiver refuses a line over max_line, whole or in pieces", "[io
   CHECK(over.error() == errc::limit_exceeded);
 }
 
-TEST_CASE("line_receiver reports the end of the stream, even mid-line", "[io][line_receiver]") {
+TEST_CASE("line_receiver reports the end of the stream - even mid-line", "[io][line_receiver]") {
   fixture f;
   line_receiver r;
   collector c;

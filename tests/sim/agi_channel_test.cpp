@@ -29,7 +29,7 @@ TEST_CASE("sim: replies match Asterisk 22's for the commands the simulator model
   CHECK(compared == t.exchanges.size() - 3);  // all but the three usage replies
 }
 
-TEST_CASE("sim: the caller hanging up mid-command, as in the hangup transcript", "[sim]") {
+TEST_CASE("sim: the caller hanging up mid-command - as in the hangup transcript", "[sim]") {
   auto t = costrix::test::load_agi_transcript("fastagi-hangup.json");
   agi_channel ch{agi_call{.hangup_during = 1, .file_samples = 32000}};
   REQUIRE(t.exchanges.size() >= 3);

@@ -244,7 +244,7 @@ TEST_CASE("ami sim: MD5 login keys as Asterisk computes them", "[sim][ami]") {
         "57edf4a22be3c955ac49da2e2107b67a");
 }
 
-TEST_CASE("ami sim: banner, as configured", "[sim][ami]") {
+TEST_CASE("ami sim: banner - as configured", "[sim][ami]") {
   SECTION("default: the transcript's") {
     server s;
     client c{s.srv.port()};
@@ -260,7 +260,7 @@ TEST_CASE("ami sim: banner, as configured", "[sim][ami]") {
   }
 }
 
-TEST_CASE("ami sim: plain login, wrong secret, actions before login", "[sim][ami]") {
+TEST_CASE("ami sim: plain login - wrong secret - actions before login", "[sim][ami]") {
   server s;
   auto c = s.connect();
   c.send("Action: Ping\r\nActionID: early\r\n\r\n");
@@ -388,7 +388,7 @@ TEST_CASE("ami sim: answers match Asterisk 22's transcript", "[sim][ami]") {
   CHECK(text_of(masked) == text_of(received(mask)[0]));
 }
 
-TEST_CASE("ami sim: Ping, CoreSettings, Events, Command", "[sim][ami]") {
+TEST_CASE("ami sim: Ping - CoreSettings - Events - Command", "[sim][ami]") {
   server s{{.cli = {{"sip show peers", "Name/username\nPeer1\n"}}}};
   auto c = s.logged_in();
 
@@ -420,7 +420,7 @@ TEST_CASE("ami sim: Ping, CoreSettings, Events, Command", "[sim][ami]") {
   CHECK(c.response("none").get("Message") == "Missing action in request");
 }
 
-TEST_CASE("ami sim: Getvar and Setvar, global and on a channel", "[sim][ami]") {
+TEST_CASE("ami sim: Getvar and Setvar - global and on a channel", "[sim][ami]") {
   server s{{.originate = [](const ami::message&) { return sim::originate_outcome{}; }}};
   auto c = s.logged_in();
   c.send("Action: Setvar\r\nVariable: G\r\nValue: 1\r\nActionID: s1\r\n\r\n");
@@ -480,7 +480,7 @@ TEST_CASE("ami sim: the AstDB actions", "[sim][ami]") {
   CHECK(c.response("g3").get("Message") == "No family specified.");
 }
 
-TEST_CASE("ami sim: async Originate, OriginateResponse by ActionID, channels listed and hung up", "[sim][ami]") {
+TEST_CASE("ami sim: async Originate - OriginateResponse by ActionID - channels listed and hung up", "[sim][ami]") {
   auto steps = costrix::test::load_steps("ami-session.json");
   sim::ami_server_options o;
   o.originate = [](const ami::message& a) {
@@ -628,7 +628,7 @@ TEST_CASE("ami sim: rules", "[sim][ami]") {
   }
 }
 
-TEST_CASE("ami sim: broadcast events honour Events on, off and masks", "[sim][ami]") {
+TEST_CASE("ami sim: broadcast events honour Events on - off and masks", "[sim][ami]") {
   server s;
   auto all = s.logged_in();
   auto none = s.logged_in("off");
@@ -662,7 +662,7 @@ TEST_CASE("ami sim: broadcast events honour Events on, off and masks", "[sim][am
   CHECK(user.event("UserEvent").get("Who") == "all");
 }
 
-TEST_CASE("ami sim: disconnect all, stop and start listening", "[sim][ami]") {
+TEST_CASE("ami sim: disconnect all - stop and start listening", "[sim][ami]") {
   server s;
   auto a = s.logged_in();
   auto b = s.connect();
@@ -682,7 +682,7 @@ TEST_CASE("ami sim: disconnect all, stop and start listening", "[sim][ami]") {
   d.until_pong();
 }
 
-TEST_CASE("ami sim: an event flood, at a rate and as fast as possible", "[sim][ami]") {
+TEST_CASE("ami sim: an event flood - at a rate and as fast as possible", "[sim][ami]") {
   server s;
   auto all = s.logged_in();
   auto quiet = s.logged_in("off");
@@ -756,7 +756,7 @@ TEST_CASE("ami sim: bad input closes only that connection", "[sim][ami]") {
   CHECK(s.srv.stats().active == 1);
 }
 
-TEST_CASE("ami sim: AsyncAGI over AMI, as in the transcript", "[sim][ami][agi]") {
+TEST_CASE("ami sim: AsyncAGI over AMI - as in the transcript", "[sim][ami][agi]") {
   auto steps = costrix::test::load_steps("asyncagi-session.json");
   auto recorded = [&](std::string_view event, std::string_view command_id = {}) {
     for (const auto& st : steps)
@@ -869,7 +869,7 @@ TEST_CASE("ami sim: AsyncAGI over AMI, as in the transcript", "[sim][ami][agi]")
   CHECK(c.response("a99").get("Message") == "Channel Local/s@async-test-000000f0;2 does not exist.");
 }
 
-TEST_CASE("ami sim: AsyncAGI calls end with BREAK, the caller hanging up, and wait on delays", "[sim][ami][agi]") {
+TEST_CASE("ami sim: AsyncAGI calls end with BREAK - the caller hanging up - and wait on delays", "[sim][ami][agi]") {
   server s;
   auto c = s.logged_in("agi,call");
   c.until_pong();

@@ -76,7 +76,7 @@ class scripted_server {
 
 }  // namespace
 
-TEST_CASE("esl caller: answers connect\\, myevents\\, linger and executes as FreeSWITCH does", "[esl][sim]") {
+TEST_CASE("esl caller: answers connect - myevents - linger and executes as FreeSWITCH does", "[esl][sim]") {
   costrix::test::socket_pair sp;
   peer_checks checks;
   std::vector<std::string> seen;

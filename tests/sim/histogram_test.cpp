@@ -21,7 +21,7 @@ TEST_CASE("histogram: percentiles within 1.6 % and an exact max", "[sim][histogr
   CHECK(near(h.mean(), 500500ns));
 }
 
-TEST_CASE("histogram: small values are exact, huge ones are kept in the last bucket", "[sim][histogram]") {
+TEST_CASE("histogram: small values are exact - huge ones are kept in the last bucket", "[sim][histogram]") {
   histogram h;
   for (int i = 0; i < 10; ++i) h.record(std::chrono::nanoseconds(i));
   CHECK(h.percentile(50) == 4ns);

@@ -49,7 +49,7 @@ struct served {
 
 }  // namespace
 
-TEST_CASE("load: closed loop counts calls, commands and per-command latencies", "[sim][load]") {
+TEST_CASE("load: closed loop counts calls - commands and per-command latencies", "[sim][load]") {
   served s;
   sim::load_options o{.target = s.target(), .concurrency = 20, .calls = 200, .threads = 2};
   o.call.script = "demo";
@@ -78,7 +78,7 @@ TEST_CASE("load: open loop starts calls at the given rate", "[sim][load]") {
   CHECK(r.failed == 0);
 }
 
-TEST_CASE("load: bad server behaviour is counted, not fatal", "[sim][load]") {
+TEST_CASE("load: bad server behaviour is counted - not fatal", "[sim][load]") {
   served s;
   SECTION("a command Asterisk would reject") {
     sim::load_options o{.target = s.target(), .concurrency = 5, .calls = 10};
@@ -117,7 +117,7 @@ TEST_CASE("load: park mode holds every call until the caller has looked", "[sim]
   CHECK(active_when_parked == 50);
 }
 
-TEST_CASE("sim: rules delay, replace, hang up and hold", "[sim]") {
+TEST_CASE("sim: rules delay - replace - hang up and hold", "[sim]") {
   sim::agi_call call;
   call.rules["STREAM FILE"].reply = "200 result=49 endpos=10";
   call.rules["WAIT FOR DIGIT"].hangup = true;

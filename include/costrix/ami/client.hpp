@@ -4,6 +4,8 @@
 #include <costrix/ami/actions.hpp>
 #include <costrix/ami/events.hpp>
 #include <costrix/ami/response.hpp>
+#include <costrix/io/detail/handoff.hpp>
+#include <costrix/io/event_queue.hpp>
 #include <costrix/proto/ami/message_parser.hpp>
 #include <costrix/result.hpp>
 
@@ -87,9 +89,7 @@ struct client_options {
   std::string action_id_prefix = {};
 };
 
-/// What a slow event-stream consumer costs: when the queue is full, the oldest
-/// event is dropped (default) or the new one is. Either way `dropped()` counts it.
-enum class overflow_policy { drop_oldest, drop_newest };
+using costrix::overflow_policy;
 
 struct stream_options {
   std::vector<std::string> names = {};  ///< event names to take (case-insensitive); empty: every event
@@ -129,10 +129,7 @@ struct op_base {
   std::uint32_t generation = 0;
 };
 
-struct waiter_base {  // an event_stream::next() in progress
-  virtual ~waiter_base() = default;
-  virtual void complete(result<owned_message>&& r) = 0;
-};
+using waiter_base = io::event_waiter<owned_message>;  // an event_stream::next() in progress
 
 void start(const std::shared_ptr<client_impl>& c, std::shared_ptr<op_base> op);
 void cancel(const std::shared_ptr<client_impl>& c, const std::weak_ptr<op_base>& op);
@@ -142,33 +139,7 @@ void cancel_wait(const std::shared_ptr<client_impl>& c, const std::shared_ptr<st
                  const std::weak_ptr<waiter_base>& w);
 boost::asio::io_context::executor_type executor_of(const client_impl& c) noexcept;
 
-// Holds a completion handler and the caller's executor (kept busy meanwhile);
-// deliver() runs the handler there, after detaching its cancellation handler.
-template <class Handler>
-class handoff {
- public:
-  handoff(Handler h, boost::asio::io_context::executor_type fallback)
-      : handler_(std::move(h)),
-        work_(boost::asio::prefer(boost::asio::get_associated_executor(handler_, fallback),
-                                  boost::asio::execution::outstanding_work.tracked)) {}
-  Handler& handler() noexcept { return handler_; }
-  template <class Value>
-  void deliver(Value&& v) {
-    auto ex = work_;
-    boost::asio::post(ex, [h = std::move(handler_), v = std::forward<Value>(v)]() mutable {
-      auto slot = boost::asio::get_associated_cancellation_slot(h);
-      if (slot.is_connected()) slot.clear();
-      std::move(h)(std::move(v));
-    });
-  }
-
- private:
-  Handler handler_;
-  std::decay_t<decltype(boost::asio::prefer(
-      std::declval<boost::asio::associated_executor_t<Handler, boost::asio::io_context::executor_type>>(),
-      boost::asio::execution::outstanding_work.tracked))>
-      work_;
-};
+using io::detail::handoff;
 
 template <class A, class Handler>
 class send_op final : public op_base {

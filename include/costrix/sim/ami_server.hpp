@@ -128,7 +128,9 @@ class ami_server {
 
   /// Sends an event to every logged-in client whose event mask takes it. Its
   /// class is the first word of its `Privilege` header ("call,all" -> call);
-  /// an event without one goes to every client with events on.
+  /// an event without one goes to every client with events on. It is queued
+  /// to the simulator's thread, and not ordered against actions a client sends
+  /// after the call returns: a test awaits the event before relying on it.
   void broadcast(ami_fields event);
   /// Starts a flood (replacing one in progress); `done` runs when it ends:
   /// `count` events sent, stop_flood(), another start_flood() or stop().

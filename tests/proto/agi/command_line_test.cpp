@@ -12,7 +12,7 @@ using namespace costrix::proto::agi;
 using namespace std::string_literals;
 using args = std::vector<std::string>;
 
-TEST_CASE("command_writer: words, arguments, quoting", "[proto][agi][command_line]") {
+TEST_CASE("command_writer: words - arguments - quoting", "[proto][agi][command_line]") {
   std::string out;
   command_writer w(out);
   w.word("SET VARIABLE").arg("FOO").arg("value with spaces and \"quotes\"");
@@ -44,7 +44,7 @@ TEST_CASE("command_writer: word(\"\") writes nothing", "[proto][agi][command_lin
   CHECK(out == "NOOP\n");
 }
 
-TEST_CASE("command_writer: line breaks and NUL are refused, out is left as it was", "[proto][agi][command_line]") {
+TEST_CASE("command_writer: line breaks and NUL are refused - out is left as it was", "[proto][agi][command_line]") {
   for (std::string bad : {"a\nb"s, "a\rb"s, "a\0b"s, "\n"s, "\r\n"s}) {
     CAPTURE(bad);
     for (int how = 0; how < 3; ++how) {

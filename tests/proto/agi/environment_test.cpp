@@ -88,7 +88,7 @@ TEST_CASE("environment: a full block parses into every field", "[proto][agi][env
   CHECK(e.unknown().empty());
 }
 
-TEST_CASE("environment: line by line, CRLF, empty values", "[proto][agi][environment]") {
+TEST_CASE("environment: line by line - CRLF - empty values", "[proto][agi][environment]") {
   environment_parser p;
   CHECK(val(p.feed("agi_request: x.agi\r")) == false);
   CHECK(val(p.feed("agi_accountcode:")) == false);
@@ -110,7 +110,7 @@ TEST_CASE("environment: line by line, CRLF, empty values", "[proto][agi][environ
   CHECK(more.error() == errc::protocol);
 }
 
-TEST_CASE("environment: unknown keys, out-of-order arguments, bad integers", "[proto][agi][environment]") {
+TEST_CASE("environment: unknown keys - out-of-order arguments - bad integers", "[proto][agi][environment]") {
   auto r = parse_environment(
       "agi_arg_1: a\n"
       "agi_arg_3: c\n"       // skips 2: kept in unknown
@@ -341,7 +341,7 @@ bool empty(const environment& e) {
 }
 }  // namespace
 
-TEST_CASE("environment: moved and copied, the views stay right", "[proto][agi][environment]") {
+TEST_CASE("environment: moved and copied - the views stay right", "[proto][agi][environment]") {
   auto parsed = parse_environment(with_unknown);
   REQUIRE(parsed);
   auto original = std::make_unique<environment>(std::move(*parsed));

@@ -222,7 +222,7 @@ TEST_CASE("reply: multi-line usage", "[proto][agi][reply]") {
   }
 }
 
-TEST_CASE("reply: 100 lines are skipped, HANGUP is noted", "[proto][agi][reply]") {
+TEST_CASE("reply: 100 lines are skipped - HANGUP is noted", "[proto][agi][reply]") {
   reply_parser p;
   auto r = feed_all(p, {"100 result=0 Trying...", "200 result=0 Gosub complete"});
   REQUIRE(r);

@@ -31,7 +31,7 @@ costrix::error refusal(const action& a, std::string_view id = "1") {
 }
 }  // namespace
 
-TEST_CASE("ami encode: name, headers in order, ActionID, empty line", "[proto][ami][action]") {
+TEST_CASE("ami encode: name - headers in order - ActionID - empty line", "[proto][ami][action]") {
   CHECK(encoded({"Ping"}, "p1") == "Action: Ping\r\nActionID: p1\r\n\r\n");
   action originate{"Originate", {{"Channel", "PJSIP/100"}, {"Context", "out"}, {"Exten", "200"}}};
   originate.add("Priority", "1").add("Timeout", "30000").add("Variable", "a=1").add("Variable", "b=2");

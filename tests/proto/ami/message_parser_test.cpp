@@ -68,7 +68,7 @@ TEST_CASE("ami parser: a response's headers are views into the input", "[proto][
   CHECK_FALSE(rest->has_value());
 }
 
-TEST_CASE("ami parser: line endings, key forms and values", "[proto][ami][parser]") {
+TEST_CASE("ami parser: line endings - key forms and values", "[proto][ami][parser]") {
   auto p = no_banner();
   SECTION("bare \\n and mixed endings") {
     auto m = one(p, "Event: Hangup\nChannel: PJSIP/1\r\nCause: 16\n\r\n").msg;
@@ -238,7 +238,7 @@ TEST_CASE("ami parser: Command output in both framings", "[proto][ami][parser][c
   }
 }
 
-TEST_CASE("ami parser: resumes a partial message, even when the buffer moves", "[proto][ami][parser]") {
+TEST_CASE("ami parser: resumes a partial message - even when the buffer moves", "[proto][ami][parser]") {
   const std::string msg = "Event: Newchannel\r\nChannel: PJSIP/100-00000001\r\nUniqueid: 1.1\r\n\r\n";
   auto p = no_banner();
   // Every prefix needs more bytes; each call is given a fresh copy at a new address.

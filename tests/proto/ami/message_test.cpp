@@ -41,7 +41,7 @@ TEST_CASE("ami iequals compares ASCII case-insensitively", "[proto][ami][message
   CHECK_FALSE(iequals("\xc3\xa9", "\xc3\x89"));  // no Unicode folding: Asterisk's strcasecmp does none
 }
 
-TEST_CASE("owned_message outlives the receive buffer, in one allocation", "[proto][ami][message][owned]") {
+TEST_CASE("owned_message outlives the receive buffer - in one allocation", "[proto][ami][message][owned]") {
   message_parser p({}, first::message);
   auto buffer = std::make_unique<std::string>(
       "Event: Newchannel\r\nChannel: PJSIP/100-00000001\r\nChanVariable: A=1\r\nChanVariable: B=2\r\n"
@@ -93,7 +93,7 @@ TEST_CASE("owned_message outlives the receive buffer, in one allocation", "[prot
   }
 }
 
-TEST_CASE("owned_message keeps a banner, a Command body and an empty message", "[proto][ami][message][owned]") {
+TEST_CASE("owned_message keeps a banner - a Command body and an empty message", "[proto][ami][message][owned]") {
   message_parser p;
   std::string bytes =
       "Asterisk Call Manager/11.0.0\r\n"

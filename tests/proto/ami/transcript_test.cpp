@@ -94,7 +94,7 @@ const owned_message& named(const std::vector<owned_message>& ms, std::string_vie
 
 }  // namespace
 
-TEST_CASE("transcript ami-session: every message, whole and in pieces", "[proto][ami][transcript]") {
+TEST_CASE("transcript ami-session: every message - whole and in pieces", "[proto][ami][transcript]") {
   const auto steps = load_steps("ami-session.json");
   REQUIRE(steps.size() == 24);
   REQUIRE(steps[21].step == "logoff");
@@ -319,7 +319,7 @@ TEST_CASE("transcript asyncagi-session: events and their URL-encoded values", "[
   CHECK(all.back().get("Message") == "Channel Local/nonexistent;2 does not exist.");
 }
 
-TEST_CASE("transcript ami-session: every action sent, byte for byte", "[proto][ami][transcript][action]") {
+TEST_CASE("transcript ami-session: every action sent - byte for byte", "[proto][ami][transcript][action]") {
   const auto steps = load_steps("ami-session.json");
   std::map<std::string, std::string> sent;
   for (const auto& s : steps) sent[s.step] = s.sent;

@@ -68,7 +68,7 @@ TEST_CASE("esl commands: the bytes of each", "[proto][esl][command]") {
         "sendmsg u-1\ncall-command: nomedia\nnomedia-uuid: u-2\n\n");
 }
 
-TEST_CASE("esl execute: every header, and long arguments in a body", "[proto][esl][command]") {
+TEST_CASE("esl execute: every header - and long arguments in a body", "[proto][esl][command]") {
   CHECK(bytes(esl::execute{.uuid = "u-1",
                            .app = "playback",
                            .arg = "ivr/menu.wav",

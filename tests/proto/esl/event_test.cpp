@@ -39,7 +39,7 @@ std::vector<std::string> values(const event& e, std::string_view key) {
 
 }  // namespace
 
-TEST_CASE("esl event: plain, URL-decoded", "[proto][esl][event]") {
+TEST_CASE("esl event: plain - URL-decoded", "[proto][esl][event]") {
   event_decoder d;
   auto e = d.decode_plain(
       "Event-Name: CHANNEL_ANSWER\nCaller-Callee-ID-Name: Outbound%20Call\nDTMF-Digit: %23\n"
@@ -97,7 +97,7 @@ TEST_CASE("esl event: BACKGROUND_JOB's result is its body", "[proto][esl][event]
   CHECK(e->body() == "+OK 100%");  // a '%' in the body is no escape
 }
 
-TEST_CASE("esl event: JSON, with the same accessors", "[proto][esl][event][json]") {
+TEST_CASE("esl event: JSON - with the same accessors", "[proto][esl][event][json]") {
   event_decoder d;
   auto e = d.decode_json(
       R"({"Event-Name":"CUSTOM","Event-Subclass":"sofia::register","Caller-Callee-ID-Name":"Outbound Call",)"

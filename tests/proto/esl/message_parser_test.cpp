@@ -119,7 +119,7 @@ TEST_CASE("esl parser: a header block and a body of Content-Length bytes", "[pro
   }
 }
 
-TEST_CASE("esl parser: need more bytes, then resume", "[proto][esl][parser]") {
+TEST_CASE("esl parser: need more bytes - then resume", "[proto][esl][parser]") {
   message_parser p;
   std::string bytes = "Content-Type: api/response\nContent-Length: 10\n\n0123";
   auto r = p.parse(bytes);

@@ -117,7 +117,7 @@ struct view {
 
 }  // namespace
 
-TEST_CASE("transcripts esl: every message, whole, byte by byte and in pieces", "[proto][esl][transcript]") {
+TEST_CASE("transcripts esl: every message - whole - byte by byte and in pieces", "[proto][esl][transcript]") {
   for (const char* f : files) {
     INFO(f);
     auto steps = load_steps(f);
@@ -241,7 +241,7 @@ TEST_CASE("transcript esl-inbound: the messages of each step", "[proto][esl][tra
   }
 }
 
-TEST_CASE("transcript esl-inbound: ok(), reply_text() and job_uuid() on the wire's messages",
+TEST_CASE("transcript esl-inbound: ok() - reply_text() and job_uuid() on the wire's messages",
           "[proto][esl][transcript]") {
   const auto steps = load_steps("esl-inbound.json");
   std::map<std::string, std::string> got;
@@ -307,7 +307,7 @@ TEST_CASE("transcript esl-outbound: the connect reply is the channel's data", "[
   }
 }
 
-TEST_CASE("transcript esl-outbound-async: execute, DTMF and linger", "[proto][esl][transcript]") {
+TEST_CASE("transcript esl-outbound-async: execute - DTMF and linger", "[proto][esl][transcript]") {
   const auto steps = load_steps("esl-outbound-async.json");
   auto m = by_step(steps);
   CHECK(m["accepted-nothing-sent-yet"].empty());
@@ -353,7 +353,7 @@ TEST_CASE("transcript esl-outbound-async: execute, DTMF and linger", "[proto][es
   CHECK(bye[1].get("Content-Disposition") == "disconnect");
 }
 
-TEST_CASE("transcript esl-outbound-sync: replies, hangup and the disconnect notice", "[proto][esl][transcript]") {
+TEST_CASE("transcript esl-outbound-sync: replies - hangup and the disconnect notice", "[proto][esl][transcript]") {
   auto m = by_step(load_steps("esl-outbound-sync.json"));
   CHECK(m["execute-answer"].at(0).get("Reply-Text") == "+OK");
   CHECK(m["api-uuid-getvar"].at(0).body == "a56c6ca3-924d-464a-9fc8-b7afe89802b7");
@@ -363,7 +363,7 @@ TEST_CASE("transcript esl-outbound-sync: replies, hangup and the disconnect noti
   CHECK(h[1].get("Controlled-Session-UUID") == "a56c6ca3-924d-464a-9fc8-b7afe89802b7");
 }
 
-TEST_CASE("transcripts esl: every command sent, byte for byte", "[proto][esl][transcript][command]") {
+TEST_CASE("transcripts esl: every command sent - byte for byte", "[proto][esl][transcript][command]") {
   std::map<std::string, std::string> in, async, sync;
   for (const auto& s : load_steps("esl-inbound.json")) in[s.step] = s.sent;
   for (const auto& s : load_steps("esl-outbound-async.json")) async[s.step] = s.sent;
