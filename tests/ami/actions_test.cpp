@@ -227,6 +227,11 @@ TEST_CASE("ami typed event-list items decoded from a real Asterisk's lists", "[a
   CHECK(channels[0].duration == "00:00:03");
   CHECK(channels[0].bridge_id.empty());
   CHECK(channels[1].channel == "Local/s@idle-00000000;1");
+  // Headers the struct does not model are kept beside it, never dropped.
+  CHECK(channels[0].headers.get("AccountCode") == "");
+  CHECK(channels[0].headers.get("ConnectedLineNum").has_value());
+  CHECK(channels[0].headers.get("Language") == "en");
+  CHECK(channels[0].headers.name() == "CoreShowChannel");
 
   auto status = ami::items<ami::event::status>(response_of("status-eventlist"));
   REQUIRE(status.size() == 2);

@@ -325,9 +325,10 @@ class client {
   /// event) that belongs to no action. The view is valid during the call.
   subscription on_event(std::string name, event_handler f);
   /// The same, decoded into a typed event (events.hpp): `c.on<ami::event::hangup>(...)`.
+  /// `f` may take `const E&`, or `const ami::typed<E>&` for every header as well.
   template <event::typed_event E>
-  subscription on(std::function<void(const E&)> f) {
-    return on_event(std::string(E::name), [f = std::move(f)](const message& m) { f(E::from(m)); });
+  subscription on(std::function<void(const typed<E>&)> f) {
+    return on_event(std::string(E::name), [f = std::move(f)](const message& m) { f(typed<E>(m)); });
   }
   void unsubscribe(subscription id);
   /// A queue of events for a coroutine to await (names per `options`).

@@ -14,7 +14,7 @@ namespace costrix::ami::event {
 
 /// What client::on<E>() and typed streams take: the event's `name` and
 /// `static E from(const proto::ami::message&)`. Missing headers are empty
-/// strings (and -1 for numbers).
+/// strings (and -1 for numbers); ami::typed<E> keeps the headers besides.
 template <class E>
 concept typed_event = requires(const proto::ami::message& m) {
   std::string_view(E::name);
@@ -370,11 +370,24 @@ namespace costrix::ami {
 ///   auto r = co_await c.send(ami::core_show_channels{});
 ///   if (r) for (auto& ch : ami::items<ami::event::core_show_channel>(*r)) ...
 template <event::typed_event E>
-std::vector<E> items(const response& r) {
-  std::vector<E> out;
+struct typed;
+
+template <event::typed_event E>
+std::vector<typed<E>> items(const response& r) {
+  std::vector<typed<E>> out;
   for (const auto& m : r.events)
-    if (proto::ami::iequals(m.name(), E::name)) out.push_back(E::from(m));
+    if (proto::ami::iequals(m.name(), E::name)) out.emplace_back(m);
   return out;
 }
+
+/// A typed event with every header it came with: the struct's fields, and in
+/// `headers` the whole message, so that nothing the struct does not model (a
+/// newer Asterisk's header, a channel variable) is dropped. What items<E>()
+/// and client::on<E>() give.
+template <event::typed_event E>
+struct typed : E {
+  explicit typed(const proto::ami::message& m) : E(E::from(m)), headers(m) {}
+  owned_message headers;
+};
 
 }  // namespace costrix::ami
