@@ -11,6 +11,7 @@
 // show that a hot path allocates nothing.
 namespace costrix::test {
 thread_local std::size_t allocation_count = 0;
+std::size_t allocations() noexcept { return allocation_count; }
 
 // A peer that closes while we write must be an error value, not SIGPIPE.
 static const bool sigpipe_ignored = [] {

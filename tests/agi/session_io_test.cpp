@@ -220,9 +220,9 @@ TEST_CASE("session: commands allocate nothing once warm", "[agi][session][alloc]
     REQUIRE(started);
     std::size_t failures = 0;
     for (int i = 0; i < 100; ++i) failures += !(co_await s.stream_file("demo-thanks", "12"));  // warm up
-    std::size_t before = costrix::test::allocation_count;
+    std::size_t before = costrix::test::allocations();
     for (int i = 100; i < rounds; ++i) failures += !(co_await s.stream_file("demo-thanks", "12"));
-    during = costrix::test::allocation_count - before;
+    during = costrix::test::allocations() - before;
     CHECK(failures == 0);
   }());
   peer.join();

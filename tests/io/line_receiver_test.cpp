@@ -140,13 +140,13 @@ TEST_CASE("line_receiver allocates nothing for lines that arrive whole", "[io][l
   f.peer.send("100 result=0 Trying...\n200 result=0\n");
   auto warm = r.drain(f.stream, count);  // the thread's buffer is made once
   REQUIRE(warm);
-  std::size_t before = costrix::test::allocation_count;
+  std::size_t before = costrix::test::allocations();
   for (int i = 0; i < 100; ++i) {
     f.peer.send("100 result=0 Trying...\n200 result=0\n");
     auto done = r.drain(f.stream, count);
     REQUIRE(done);
     CHECK(*done == true);
   }
-  CHECK(costrix::test::allocation_count == before);
+  CHECK(costrix::test::allocations() == before);
   CHECK(r.held() == 0);
 }

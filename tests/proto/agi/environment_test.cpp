@@ -413,11 +413,11 @@ TEST_CASE("environment: moved and copied - the views stay right", "[proto][agi][
   SECTION("an empty environment copies and moves without allocating") {
     environment e;
     CHECK(empty(e));
-    std::size_t before = costrix::test::allocation_count;
+    std::size_t before = costrix::test::allocations();
     environment copy(e);
     environment moved(std::move(copy));
     copy = moved;
-    std::size_t allocations = costrix::test::allocation_count - before;
+    std::size_t allocations = costrix::test::allocations() - before;
     CHECK(empty(copy));
     CHECK(empty(moved));
     if (costrix::test::counting_allocations) CHECK(allocations == 0);
@@ -432,9 +432,9 @@ TEST_CASE("environment: the transcript's environment is one block", "[proto][agi
 
   environment_parser p;
   for (std::size_t i = 0; i + 1 < lines.size(); ++i) REQUIRE(val(p.feed(lines[i])) == false);
-  std::size_t before = costrix::test::allocation_count;
+  std::size_t before = costrix::test::allocations();
   REQUIRE(val(p.feed(lines.back())) == true);  // the closing empty line builds the environment
-  std::size_t built = costrix::test::allocation_count - before;
+  std::size_t built = costrix::test::allocations() - before;
 
   environment e = std::move(p.get());
   CHECK(e.script() == "basic");
@@ -443,13 +443,13 @@ TEST_CASE("environment: the transcript's environment is one block", "[proto][agi
   CHECK_FALSE(e.args().empty());
   CHECK(e.unknown().empty());
 
-  before = costrix::test::allocation_count;
+  before = costrix::test::allocations();
   environment moved(std::move(e));
-  std::size_t on_move = costrix::test::allocation_count - before;
+  std::size_t on_move = costrix::test::allocations() - before;
 
-  before = costrix::test::allocation_count;
+  before = costrix::test::allocations();
   environment copy(moved);
-  std::size_t on_copy = costrix::test::allocation_count - before;
+  std::size_t on_copy = costrix::test::allocations() - before;
   CHECK(copy.param("y") == std::optional<std::string_view>{"two words"});
   CHECK(as_vector(copy.args()) == as_vector(moved.args()));
 

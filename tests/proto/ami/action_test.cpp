@@ -118,10 +118,10 @@ TEST_CASE("ami encode allocates nothing into a warm buffer", "[proto][ami][actio
   action a{"Originate", {{"Channel", "PJSIP/100"}, {"Context", "out"}, {"Exten", "200"}, {"Priority", "1"}}};
   std::string out;
   REQUIRE(encode(a, "o-1", out));
-  std::size_t before = costrix::test::allocation_count;
+  std::size_t before = costrix::test::allocations();
   for (int i = 0; i < 10; ++i) {
     out.clear();
     REQUIRE(encode(a, "o-1", out));
   }
-  CHECK(costrix::test::allocation_count == before);
+  CHECK(costrix::test::allocations() == before);
 }

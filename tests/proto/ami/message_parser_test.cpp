@@ -448,9 +448,9 @@ TEST_CASE("ami parser allocates nothing per message once warm", "[proto][ami][pa
   };
   CHECK(run() == 61);  // warm-up: the header storage grows to the largest message
   p.reset();
-  std::size_t before = costrix::test::allocation_count;
+  std::size_t before = costrix::test::allocations();
   std::size_t messages = run();
-  std::size_t allocations = costrix::test::allocation_count - before;
+  std::size_t allocations = costrix::test::allocations() - before;
   CHECK(messages == 61);
   CHECK(allocations == 0);
 }

@@ -48,9 +48,9 @@ TEST_CASE("owned_message outlives the receive buffer - in one allocation", "[pro
       "AccountCode: \r\nActionID: 42\r\n\r\n");
   message view = parse_one(p, *buffer);
 
-  std::size_t before = costrix::test::allocation_count;
+  std::size_t before = costrix::test::allocations();
   owned_message owned(view);
-  std::size_t allocations = costrix::test::allocation_count - before;
+  std::size_t allocations = costrix::test::allocations() - before;
   if (costrix::test::counting_allocations) CHECK(allocations == 1);
   CHECK(same(owned, view));
   CHECK(owned.allocated_bytes() == 6 * sizeof(header) + 91);  // keys and values, no ": " or line endings
@@ -112,10 +112,10 @@ TEST_CASE("owned_message keeps a banner - a Command body and an empty message", 
   CHECK(strings(command.output()) == sv_list{"one", "", "two"});
   CHECK(command.action_id() == "1");
 
-  std::size_t before = costrix::test::allocation_count;
+  std::size_t before = costrix::test::allocations();
   owned_message empty{message{}};
   owned_message empty_copy(empty);
-  if (costrix::test::counting_allocations) CHECK(costrix::test::allocation_count == before);
+  if (costrix::test::counting_allocations) CHECK(costrix::test::allocations() == before);
   CHECK(empty.headers().empty());
   CHECK(empty.kind() == message_kind::other);
   CHECK(empty.name().empty());

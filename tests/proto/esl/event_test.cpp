@@ -229,7 +229,7 @@ TEST_CASE("esl event decoder allocates nothing per plain event once warm", "[pro
       "Mon,%2023%20Nov%202026%2010%3A29%3A15%20GMT\nApplication-Data: tone_stream%3A//%25(400,0,440)\n\n";
   event_decoder d;
   REQUIRE(d.decode_plain(body));  // warm
-  std::size_t before = costrix::test::allocation_count;
+  std::size_t before = costrix::test::allocations();
   for (int i = 0; i < 100; ++i) REQUIRE(d.decode_plain(body));
-  CHECK(costrix::test::allocation_count - before == 0);
+  CHECK(costrix::test::allocations() - before == 0);
 }

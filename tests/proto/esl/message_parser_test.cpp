@@ -264,11 +264,11 @@ TEST_CASE("esl parser allocates nothing per message once warm", "[proto][esl][pa
       "Content-Length: 42\nContent-Type: text/event-plain\n\nEvent-Name: HEARTBEAT\nUp-Time: 0%20years\n\n";
   message_parser p;
   REQUIRE(p.parse(bytes));  // warm
-  std::size_t before = costrix::test::allocation_count;
+  std::size_t before = costrix::test::allocations();
   for (int i = 0; i < 100; ++i) {
     auto r = p.parse(bytes);
     REQUIRE(r);
     REQUIRE(*r);
   }
-  CHECK(costrix::test::allocation_count - before == 0);
+  CHECK(costrix::test::allocations() - before == 0);
 }
