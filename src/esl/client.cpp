@@ -724,4 +724,10 @@ client_stats client::stats() const noexcept {
           .in_flight = c.in_flight_.load(std::memory_order_relaxed)};
 }
 
+awaitable<result<leg>> client::originate(api::originate call) {
+  auto uuid = co_await bgapi(std::move(call));
+  if (!uuid) co_return fail(std::move(uuid).error());
+  co_return leg{*this, std::move(*uuid)};
+}
+
 }  // namespace costrix::esl

@@ -59,24 +59,6 @@ struct exec_waiter : waiter {
 
 using detail::waiter;
 
-std::string_view to_string(cause c) noexcept {
-  switch (c) {
-    case cause::normal_clearing: return "NORMAL_CLEARING";
-    case cause::user_busy: return "USER_BUSY";
-    case cause::no_answer: return "NO_ANSWER";
-    case cause::no_user_response: return "NO_USER_RESPONSE";
-    case cause::call_rejected: return "CALL_REJECTED";
-    case cause::unallocated_number: return "UNALLOCATED_NUMBER";
-    case cause::no_route_destination: return "NO_ROUTE_DESTINATION";
-    case cause::destination_out_of_order: return "DESTINATION_OUT_OF_ORDER";
-    case cause::normal_temporary_failure: return "NORMAL_TEMPORARY_FAILURE";
-    case cause::originator_cancel: return "ORIGINATOR_CANCEL";
-    case cause::recovery_on_timer_expire: return "RECOVERY_ON_TIMER_EXPIRE";
-    case cause::system_shutdown: return "SYSTEM_SHUTDOWN";
-    case cause::manager_request: return "MANAGER_REQUEST";
-  }
-  return "NORMAL_CLEARING";
-}
 
 namespace {
 

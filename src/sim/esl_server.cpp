@@ -778,6 +778,10 @@ struct esl_server::state : std::enable_shared_from_this<state> {
     std::string destination(rest.substr(space + 1));
     if (!opts.originate_fail.empty() && endpoint.find(opts.originate_fail) != std::string::npos)
       return "-ERR NO_ROUTE_DESTINATION\n";
+    if (opts.originate_outcome) {
+      std::string failure = opts.originate_outcome(endpoint, destination);
+      if (!failure.empty()) return "-ERR " + failure + "\n";
+    }
     ch.uuid = std::string(ch.var("origination_uuid"));
     if (ch.uuid.empty()) ch.uuid = new_uuid();
     auto parts = words(endpoint);

@@ -567,3 +567,84 @@ TEST_CASE("esl client: exit says +OK bye and closes for good", "[esl][client]") 
     CHECK(f.client.stats().reconnects == 0);
   }());
 }
+
+TEST_CASE("esl client: originate redials on USER_BUSY and NO_ANSWER then gets the leg", "[esl][client][originate]") {
+  int tries = 0;  // the simulator's executor only
+  sim::esl_server_options so;
+  so.originate_outcome = [&tries](std::string_view endpoint, std::string_view) -> std::string {
+    if (endpoint.find("5551234") == std::string_view::npos) return "";
+    ++tries;
+    if (tries <= 2) return "USER_BUSY";
+    if (tries == 3) return "NO_ANSWER";
+    return "";
+  };
+  fixture f{{}, so};
+  f.run([&]() -> awaitable<void> {
+    auto up = co_await f.client.connect();
+    REQUIRE(up);
+    std::vector<esl::cause> seen;
+    std::optional<esl::leg> call;
+    for (int attempt = 0; attempt < 10 && !call; ++attempt) {
+      esl::api::originate o{.endpoint = "sofia/gateway/gw/5551234", .destination = "&park()"};
+      auto r = co_await f.client.originate(std::move(o));
+      if (r) {
+        call = *r;
+        break;
+      }
+      CHECK(r.error() == errc::failed);
+      seen.push_back(esl::cause_of(r.error()));
+    }
+    CHECK(seen == std::vector<esl::cause>{esl::cause::user_busy, esl::cause::user_busy, esl::cause::no_answer});
+    REQUIRE(call);
+    CHECK(!call->uuid().empty());
+
+    auto set = co_await call->set_variable("costrix_try", "4");
+    CHECK(set);
+    auto got = co_await call->get_variable("costrix_try");
+    CHECK(got.value() == std::optional<std::string>("4"));
+    auto alive = co_await call->exists();
+    CHECK(alive.value() == true);
+    auto hung = co_await call->hangup(esl::cause::normal_clearing);
+    CHECK(hung);
+    auto gone = co_await call->exists();
+    CHECK(gone.value() == false);
+    auto again = co_await call->hangup();
+    REQUIRE(!again);
+    CHECK(again.error() == errc::not_found);
+    co_await f.shutdown();
+  }());
+}
+
+TEST_CASE("esl client: originate failures carry the cause - api and bgapi alike and unknown causes too",
+          "[esl][client][originate]") {
+  sim::esl_server_options so;
+  so.originate_outcome = [](std::string_view endpoint, std::string_view) -> std::string {
+    if (endpoint.find("busy") != std::string_view::npos) return "USER_BUSY";
+    if (endpoint.find("newer") != std::string_view::npos) return "SOMETHING_NEWER";
+    return "";
+  };
+  fixture f{{}, so};
+  f.run([&]() -> awaitable<void> {
+    auto up = co_await f.client.connect();
+    REQUIRE(up);
+    esl::api::originate busy{.endpoint = "user/busy"};
+    auto by_api = co_await f.client.api(busy);
+    REQUIRE(!by_api);
+    CHECK(by_api.error().message == "-ERR USER_BUSY");
+    CHECK(esl::cause_of(by_api.error()) == esl::cause::user_busy);
+    auto by_bgapi = co_await f.client.bgapi(busy);
+    REQUIRE(!by_bgapi);
+    CHECK(esl::cause_of(by_bgapi.error()) == esl::cause::user_busy);
+    esl::api::originate newer{.endpoint = "user/newer"};
+    auto odd = co_await f.client.originate(std::move(newer));
+    REQUIRE(!odd);
+    CHECK(odd.error() == errc::failed);
+    CHECK(esl::cause_of(odd.error()) == esl::cause::unknown);
+    CHECK(odd.error().message == "-ERR SOMETHING_NEWER");
+    esl::api::originate nowhere{.endpoint = "loopback/nonexistent/default"};
+    auto none = co_await f.client.originate(std::move(nowhere));
+    REQUIRE(!none);
+    CHECK(esl::cause_of(none.error()) == esl::cause::no_route_destination);
+    co_await f.shutdown();
+  }());
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <costrix/esl/api.hpp>
+#include <costrix/esl/cause.hpp>
 #include <costrix/io/detail/handoff.hpp>
 #include <costrix/io/event_queue.hpp>
 #include <costrix/proto/esl/command.hpp>
@@ -237,6 +238,8 @@ struct wait_initiation {
 /// Events for a coroutine to `co_await`, in the order FreeSWITCH sent them.
 /// The client never waits for the consumer: a full queue loses events by its
 /// overflow_policy, counted by dropped(). Survives reconnections.
+class leg;
+
 class event_stream {
  public:
   event_stream(event_stream&&) noexcept = default;
@@ -348,6 +351,13 @@ class client {
         detail::api_initiation{impl_, detail::op_kind::bgapi}, token, std::move(a), timeout);
   }
 
+  /// A new call (mod_lua's `freeswitch.Session(dialstring)`): `bgapi originate`,
+  /// completing when FreeSWITCH has answered or given up: the new leg, or an
+  /// error. A call that fails is `errc::failed` with FreeSWITCH's words
+  /// (`-ERR USER_BUSY`); `esl::cause_of(error)` gives the cause to branch on.
+  /// The other errors are the bgapi's (timeout: client_options::job_timeout).
+  awaitable<result<leg>> originate(api::originate call);
+
   /// Any other command line ("sendevent ...", "log 7"): its `Reply-Text`
   /// (`-ERR ...` is `errc::failed`). A line break ends the command and starts
   /// headers: "sendevent CUSTOM\nEvent-Subclass: x::y".
@@ -417,6 +427,66 @@ class client {
   void begin_close();
 
   std::shared_ptr<detail::client_impl> impl_;
+};
+
+/// A call leg made by client::originate() (or any UUID): the uuid_* API
+/// commands on it. A small value to copy; its client must outlive it. Each
+/// verb is the API descriptor of api.hpp sent by client::api(), with its
+/// result and errors (`errc::not_found` once the leg is gone).
+class leg {
+ public:
+  leg(client& c, std::string uuid) : client_(&c), uuid_(std::move(uuid)) {}
+  const std::string& uuid() const noexcept { return uuid_; }
+
+  /// `uuid_kill <uuid> <cause>`: hangs the leg up.
+  template <class Token = boost::asio::deferred_t>
+  auto hangup(cause c = cause::normal_clearing, Token&& token = {}) const {
+    return client_->api(api::uuid_kill{.uuid = uuid_, .cause = std::string(to_string(c))}, std::forward<Token>(token));
+  }
+  /// `uuid_transfer`: to an extension of the dialplan ("'&park()' inline" for an application).
+  template <class Token = boost::asio::deferred_t>
+  auto transfer(std::string destination, std::string dialplan = "XML", std::string context = "default",
+                Token&& token = {}) const {
+    return client_->api(api::uuid_transfer{.uuid = uuid_, .destination = std::move(destination),
+                                           .dialplan = std::move(dialplan), .context = std::move(context)},
+                        std::forward<Token>(token));
+  }
+  /// `uuid_bridge`: connects this leg with another.
+  template <class Token = boost::asio::deferred_t>
+  auto bridge(const leg& other, Token&& token = {}) const {
+    return client_->api(api::uuid_bridge{.uuid = uuid_, .other = other.uuid_}, std::forward<Token>(token));
+  }
+  /// `uuid_getvar`: the value, or no value when it is unset.
+  template <class Token = boost::asio::deferred_t>
+  auto get_variable(std::string name, Token&& token = {}) const {
+    return client_->api(api::uuid_getvar{.uuid = uuid_, .name = std::move(name)}, std::forward<Token>(token));
+  }
+  /// `uuid_setvar` (an empty value unsets it).
+  template <class Token = boost::asio::deferred_t>
+  auto set_variable(std::string name, std::string value, Token&& token = {}) const {
+    return client_->api(api::uuid_setvar{.uuid = uuid_, .name = std::move(name), .value = std::move(value)},
+                        std::forward<Token>(token));
+  }
+  /// `uuid_broadcast <uuid> <path> aleg`: plays a file (or `app::args`) to the leg.
+  template <class Token = boost::asio::deferred_t>
+  auto broadcast(std::string path, Token&& token = {}) const {
+    return client_->api(api::uuid_broadcast{.uuid = uuid_, .path = std::move(path)}, std::forward<Token>(token));
+  }
+  /// `uuid_record <uuid> start|stop <path> [<limit>]`.
+  template <class Token = boost::asio::deferred_t>
+  auto record(bool start, std::string path, Token&& token = {}) const {
+    return client_->api(api::uuid_record{.uuid = uuid_, .start = start, .path = std::move(path)},
+                        std::forward<Token>(token));
+  }
+  /// `uuid_exists`: whether FreeSWITCH still has the leg.
+  template <class Token = boost::asio::deferred_t>
+  auto exists(Token&& token = {}) const {
+    return client_->api(api::uuid_exists{.uuid = uuid_}, std::forward<Token>(token));
+  }
+
+ private:
+  client* client_;
+  std::string uuid_;
 };
 
 }  // namespace costrix::esl

@@ -2,6 +2,7 @@
 // verbs of mod_lua's `session` object as awaitables.
 #pragma once
 
+#include <costrix/esl/cause.hpp>
 #include <costrix/io/stream.hpp>
 #include <costrix/proto/esl/event.hpp>
 #include <costrix/proto/esl/message_parser.hpp>
@@ -22,25 +23,6 @@ namespace costrix::esl {
 using proto::esl::event;
 using proto::esl::owned_event;
 
-/// The hangup causes a program most often gives or meets (FreeSWITCH's names in
-/// upper case: `to_string(cause::user_busy)` is "USER_BUSY"). Any other cause
-/// can be given as a string to `hangup()`.
-enum class cause {
-  normal_clearing,
-  user_busy,
-  no_answer,
-  no_user_response,
-  call_rejected,
-  unallocated_number,
-  no_route_destination,
-  destination_out_of_order,
-  normal_temporary_failure,
-  originator_cancel,
-  recovery_on_timer_expire,
-  system_shutdown,
-  manager_request,
-};
-std::string_view to_string(cause c) noexcept;
 
 struct session_options {
   bool myevents = true;  ///< `myevents`: the call's events (execute completion, DTMF, hangup) come to the socket

@@ -40,6 +40,11 @@ struct esl_server_options {
   std::map<std::string, std::chrono::milliseconds, std::less<>> delays = {};
   /// An originate whose endpoint contains this fails with `-ERR NO_ROUTE_DESTINATION`.
   std::string originate_fail = "nonexistent";
+  /// Decides every other originate from its endpoint and destination: "" answers
+  /// it (a simulated channel), a hangup cause ("USER_BUSY", "NO_ANSWER") fails
+  /// it with `-ERR <cause>` as FreeSWITCH does. Called on the server's executor,
+  /// one call at a time (it may count tries). Unset: every originate is answered.
+  std::function<std::string(std::string_view endpoint, std::string_view destination)> originate_outcome = {};
   /// A client that lets this much output pile up (a flood it does not read) is disconnected.
   std::size_t max_pending_bytes = 64 * 1024 * 1024;
 };
