@@ -5,10 +5,14 @@
 #include <costrix/sim/esl_server.hpp>
 
 #include <chrono>
+#include <climits>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <future>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +28,9 @@ constexpr const char* usage = R"(usage: costrix-esl-sim [options]
   --api 'COMMAND=BODY'      what `api COMMAND` answers ('\n' in BODY: a new line)
   --delay COMMAND=MS        run the API command COMMAND after MS (* = every command)
   --originate-fail TEXT     originates whose endpoint contains TEXT fail (default nonexistent)
+  --originate-cause TEXT=CAUSE[,N]
+                            the first N originates (default: every one) whose endpoint contains
+                            TEXT fail with -ERR CAUSE (USER_BUSY, NO_ANSWER...); repeat for more
   --deny-all                refuse every connection (text/rude-rejection)
   --flood RATE              unsolicited CHANNEL_CALLSTATE events per second (0: flat out)
   --flood-count N           stop the flood after N events (default: never)
@@ -43,8 +50,15 @@ std::string unescape_newlines(std::string s) {
   return s;
 }
 
+// --originate-cause: endpoint text -> the cause and how many more originates fail with it.
+struct failing {
+  std::string cause;
+  std::uint64_t left = UINT64_MAX;
+};
+
 struct cli {
   costrix::sim::esl_server_options server;
+  std::shared_ptr<std::map<std::string, failing, std::less<>>> causes;
   std::optional<double> flood_rate;
   std::size_t flood_count = 0;
 };
@@ -67,6 +81,24 @@ bool parse(int argc, char** argv, cli& c) {
     else if (flag == "--delay" && split(v, '=', name, value))
       o.delays[name] = std::chrono::milliseconds(std::atol(value.c_str()));
     else if (flag == "--originate-fail") o.originate_fail = v;
+    else if (flag == "--originate-cause" && split(v, '=', name, value)) {
+      if (!c.causes) c.causes = std::make_shared<std::map<std::string, failing, std::less<>>>();
+      failing f{.cause = value};
+      if (auto comma = value.find(','); comma != std::string::npos) {
+        f.cause = value.substr(0, comma);
+        f.left = std::strtoull(value.c_str() + comma + 1, nullptr, 10);
+      }
+      (*c.causes)[name] = f;
+      // The simulator calls it on its one executor: the counts need no lock.
+      o.originate_outcome = [causes = c.causes](std::string_view endpoint, std::string_view) -> std::string {
+        for (auto& [text, f] : *causes) {
+          if (endpoint.find(text) == std::string_view::npos || f.left == 0) continue;
+          if (f.left != UINT64_MAX) --f.left;
+          return f.cause;
+        }
+        return "";
+      };
+    }
     else if (flag == "--flood") c.flood_rate = std::atof(v.c_str());
     else if (flag == "--flood-count") c.flood_count = std::strtoull(v.c_str(), nullptr, 10);
     else return false;
