@@ -4,8 +4,16 @@
 
 #include "support.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
+#include <sys/resource.h>
+
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -310,4 +318,76 @@ TEST_CASE("esl server: stop(grace) lets a call in progress finish", "[esl][serve
   f.stop(10s);  // returns once the call has ended by itself
   caller.join();
   CHECK(s_.notes == std::vector<std::string>{"answer ok", "hangup ok"});
+}
+
+namespace {
+
+// Calls the test may hold open at once: 1,000, or fewer under a lower
+// open-file limit (two descriptors per call, plus room for the rest).
+std::size_t calls_that_fit(std::size_t wanted) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 100;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  std::size_t budget = lim.rlim_cur == RLIM_INFINITY ? 1'000'000 : static_cast<std::size_t>(lim.rlim_cur);
+  std::size_t fit = budget > 256 ? (budget - 256) / 2 : 1;
+  return std::min(wanted, fit);
+}
+
+awaitable<void> one_call(asio::ip::tcp::endpoint ep, sim::esl_call call, costrix::result<sim::esl_report>& out) {
+  out = co_await sim::call_esl_outbound(ep, std::move(call));
+}
+
+}  // namespace
+
+TEST_CASE("esl server: 1000 concurrent calls each answer - play - read a variable - hang up", "[esl][server][many]") {
+  const std::size_t n = calls_that_fit(1000);
+  INFO("calls at once: " << n);
+  std::atomic<std::size_t> scripts_ok{0}, peak{0};
+  served f;
+  f.srv.default_route([&](esl::session& s) -> awaitable<void> {
+    std::size_t now = f.srv.active();
+    for (std::size_t p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {
+    }
+    auto a = co_await s.answer();
+    auto played = co_await s.stream_file("ivr/welcome.wav");
+    auto v = co_await s.get_variable("costrix_n");
+    // The variable is the caller's own: the reply came on this call's socket.
+    auto expected = s.channel_variable("costrix_n");
+    bool good = a && played && played->response == "FILE PLAYED" && v && v->has_value() && expected &&
+                **v == *expected;
+    auto h = co_await s.hangup();
+    if (good && h) ++scripts_ok;
+  });
+  f.start();
+  std::vector<costrix::result<sim::esl_report>> results(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    sim::esl_call call;
+    call.uuid = fmt::format("a77236ce-9171-4453-b2ab-{:012}", i);
+    call.variables["costrix_n"] = std::to_string(i);
+    asio::co_spawn(f.client, one_call(f.endpoint(), std::move(call), results[i]), asio::detached);
+  }
+  f.client.run();  // until every simulated call has ended
+  f.stop();
+  std::size_t complete = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& r = results[i];
+    if (!r) {
+      FAIL_CHECK("call " << i << ": " << r.error().what());
+      continue;
+    }
+    bool right = r->hung_up && r->hangup_cause == "NORMAL_CLEARING" &&
+                 apps(*r) == std::vector<std::string>{"answer", "playback ivr/welcome.wav"} &&
+                 r->executed[1].response == "FILE PLAYED";
+    if (right) ++complete;
+  }
+  CHECK(complete == n);
+  CHECK(scripts_ok.load() == n);
+  CHECK(f.srv.accepted() == n);
+  CHECK(f.srv.active() == 0);
+  CHECK(f.srv.refused() == 0);
+  CHECK(peak.load() > 1);  // the calls overlapped
 }
