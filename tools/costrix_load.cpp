@@ -1,4 +1,5 @@
-// costrix-load: plays Asterisk's side of FastAGI against any FastAGI server.
+// costrix-load: plays Asterisk's side of FastAGI against any FastAGI server,
+// or FreeSWITCH's side of the outbound Event Socket (--protocol esl).
 // `costrix-load --help` lists the options; docs/simulator.md explains them.
 #include <costrix/io/listener.hpp>
 #include <costrix/sim/load.hpp>
@@ -23,7 +24,9 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* usage = R"(usage: costrix-load [options]
-  --target ADDR:PORT      FastAGI server (default 127.0.0.1:4573)
+  --protocol fastagi|esl  what the calls speak: Asterisk's FastAGI (default), or FreeSWITCH's
+                          outbound Event Socket as the `socket` application (an ESL outbound server)
+  --target ADDR:PORT      the server (default 127.0.0.1:4573; ESL: give its port, e.g. 127.0.0.1:8084)
   --script PATH?QUERY     agi_network_script of every call (default demo)
   --arg VALUE             an agi_arg_N (repeat for more)
   --calls N               stop after N calls (default 1000; 0 = no limit)
@@ -36,7 +39,10 @@ constexpr const char* usage = R"(usage: costrix-load [options]
   --reply NAME=TEXT       answer command NAME with TEXT ("GET DATA=200 result=1234")
   --hangup-on NAME        the caller hangs up during command NAME
   --dtmf KEYS             keys each caller presses, in order
-  --stall-timeout MS      a server silent this long fails the call (default 10000)
+  --stall-timeout MS      a server silent this long fails the call (default 10000; ESL: a call
+                          lasting this long)
+  --destination NUMBER    ESL: the dialed number of every call (default 9000)
+  --var NAME=VALUE        ESL: a channel variable of every call (repeat for more)
   --park                  hold every call at its first command; print "parked N" when all
                           are held, then wait for standard input to close
   --show N                first play N calls one by one and print their conversation
@@ -68,7 +74,11 @@ bool parse(int argc, char** argv, cli& c) {
     if (i + 1 >= argc) return false;
     std::string v = argv[++i];
     std::string name, value;
-    if (flag == "--target") o.target = v;
+    if (flag == "--protocol" && (v == "esl" || v == "fastagi"))
+      o.protocol = v == "esl" ? costrix::sim::load_protocol::esl : costrix::sim::load_protocol::fastagi;
+    else if (flag == "--target") o.target = v;
+    else if (flag == "--destination") o.esl.destination_number = v;
+    else if (flag == "--var" && split_rule(v, name, value)) o.esl.variables[name] = value;
     else if (flag == "--script") o.call.script = v;
     else if (flag == "--arg") o.call.args.push_back(v);
     else if (flag == "--calls") o.calls = std::strtoull(v.c_str(), nullptr, 10);
@@ -77,10 +87,13 @@ bool parse(int argc, char** argv, cli& c) {
     else if (flag == "--rate") o.rate = std::atof(v.c_str());
     else if (flag == "--threads") o.threads = static_cast<unsigned>(std::atoi(v.c_str()));
     else if (flag == "--think") o.call.think_time = std::chrono::milliseconds(std::atol(v.c_str()));
-    else if (flag == "--dtmf") o.call.dtmf = v;
+    else if (flag == "--dtmf") o.call.dtmf = o.esl.dtmf = v;
     else if (flag == "--stall-timeout") o.stall_timeout = std::chrono::milliseconds(std::atol(v.c_str()));
     else if (flag == "--hangup-on") o.call.rules[v].hangup = true;
-    else if (flag == "--delay" && split_rule(v, name, value)) o.call.rules[name].delay = std::chrono::milliseconds(std::atol(value.c_str()));
+    else if (flag == "--delay" && split_rule(v, name, value)) {
+      // The ESL simulator's rules are by application name ("playback").
+      o.call.rules[name].delay = o.esl.rules[name].delay = std::chrono::milliseconds(std::atol(value.c_str()));
+    }
     else if (flag == "--reply" && split_rule(v, name, value)) o.call.rules[name].reply = value;
     else if (flag == "--show") c.show = std::strtoull(v.c_str(), nullptr, 10);
     else if (flag == "--json") c.json = v;
@@ -93,6 +106,27 @@ void show_calls(const cli& c) {
   auto ep = costrix::io::parse_endpoint(c.load.target);
   if (!ep) return;
   boost::asio::io_context ctx;
+  if (c.load.protocol == costrix::sim::load_protocol::esl) {
+    for (std::size_t n = 0; n < c.show; ++n) {
+      auto call = c.load.esl;
+      auto f = boost::asio::co_spawn(ctx, costrix::sim::call_esl_outbound(*ep, std::move(call)), boost::asio::use_future);
+      ctx.restart();
+      ctx.run();
+      auto r = f.get();
+      std::printf("call %zu:\n", n + 1);
+      if (!r) {
+        std::printf("  error: %s\n", r.error().what().c_str());
+        continue;
+      }
+      for (auto command : r->commands) {
+        for (auto& ch : command)
+          if (ch == '\n') ch = '|';
+        std::printf("  -> %s\n", command.c_str());
+      }
+      if (r->hung_up) std::printf("  hung up: %s\n", r->hangup_cause.c_str());
+    }
+    return;
+  }
   for (std::size_t n = 0; n < c.show; ++n) {
     auto call = c.load.call;
     auto f = boost::asio::co_spawn(ctx, costrix::sim::call_fastagi(*ep, std::move(call)), boost::asio::use_future);
@@ -166,8 +200,11 @@ int main(int argc, char** argv) {
 
   std::string mode = "closed loop";
   if (c.load.rate > 0) mode = "open loop at " + std::to_string(static_cast<long>(c.load.rate)) + " calls/s";
-  std::printf("costrix-load: agi://%s/%s, %s, generator threads: %u\n%s", c.load.target.c_str(), c.load.call.script.c_str(),
-              mode.c_str(), c.load.threads, report.text().c_str());
+  std::string what = c.load.protocol == costrix::sim::load_protocol::esl
+                         ? "esl socket " + c.load.target + " (dialed " + c.load.esl.destination_number + ")"
+                         : "agi://" + c.load.target + "/" + c.load.call.script;
+  std::printf("costrix-load: %s, %s, generator threads: %u\n%s", what.c_str(), mode.c_str(), c.load.threads,
+              report.text().c_str());
   if (!c.json.empty()) {
     if (c.json == "-") {
       std::printf("%s\n", report.json().c_str());

@@ -1,5 +1,7 @@
 #include <costrix/sim/esl_caller.hpp>
 
+#include <costrix/io/deadline.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -451,15 +453,23 @@ awaitable<result<esl_report>> play_esl(io::stream& s, esl_call call) {
   co_return co_await ch.run();
 }
 
-awaitable<result<esl_report>> call_esl_outbound(asio::ip::tcp::endpoint server, esl_call call) {
+awaitable<result<esl_report>> call_esl_outbound(asio::ip::tcp::endpoint server, esl_call call,
+                                                std::chrono::milliseconds limit) {
   auto ex = co_await asio::this_coro::executor;
   asio::ip::tcp::socket socket{ex};
   auto [ec] = co_await socket.async_connect(server, asio::as_tuple(asio::use_awaitable));
   if (ec) co_return fail(errc::disconnected, "connect: " + ec.message());
+  boost::system::error_code ignored;
+  socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // replies and events go out at once, not behind a delayed ACK
   auto* ctx_ex = socket.get_executor().target<io::stream::executor_type>();
   if (ctx_ex == nullptr) co_return fail(errc::invalid_argument, "call_esl_outbound runs on an io_context's executor");
   io::stream stream = io::stream::adopt(*ctx_ex, socket.release());
-  co_return co_await play_esl(stream, std::move(call));
+  io::deadline cut{stream};
+  cut.arm(limit);
+  auto r = co_await play_esl(stream, std::move(call));
+  cut.disarm();
+  if (cut.expired()) co_return fail(errc::timeout, "the call lasted over " + std::to_string(limit.count()) + " ms");
+  co_return r;
 }
 
 }  // namespace costrix::sim

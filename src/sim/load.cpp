@@ -1,5 +1,7 @@
 #include <costrix/sim/load.hpp>
 
+#include "esl_load.hpp"
+
 #include <costrix/io/listener.hpp>
 #include <costrix/io/runtime.hpp>
 
@@ -64,6 +66,10 @@ class runner {
       options_.concurrency = cap;
     }
     if (options_.concurrency == 0) options_.concurrency = 1;
+    if (options_.park && options_.protocol == load_protocol::esl) {
+      report.errors["park mode is for FastAGI only"] = 1;
+      return report;
+    }
     if (options_.park) {
       options_.calls = options_.concurrency;
       options_.rate = 0;
@@ -140,6 +146,10 @@ class runner {
   }
 
   awaitable<void> one_call(unsigned core, std::uint64_t n) {
+    if (options_.protocol == load_protocol::esl) {
+      co_await one_esl_call(core, n);
+      co_return;
+    }
     shard& sh = *shards_[core];
     agi_call call = options_.call;
     call.channel = fmt::format("PJSIP/sim-{:08x}", n);
@@ -184,6 +194,27 @@ class runner {
       p.call_latency.record(clock::now() - began);
       progress_->ok.fetch_add(1, std::memory_order_relaxed);
     }
+  }
+
+  awaitable<void> one_esl_call(unsigned core, std::uint64_t n) {
+    shard& sh = *shards_[core];
+    ++sh.active;
+    progress_->started.fetch_add(1, std::memory_order_relaxed);
+    auto began = clock::now();
+    auto r = co_await detail::esl_load_call(endpoint_, options_, n);
+    --sh.active;
+    auto& p = sh.part;
+    if (!r) {
+      ++p.failed;
+      ++p.errors[r.error().what()];
+      progress_->failed.fetch_add(1, std::memory_order_relaxed);
+      co_return;
+    }
+    p.commands += *r;
+    progress_->commands.fetch_add(*r, std::memory_order_relaxed);
+    ++p.ok;
+    p.call_latency.record(clock::now() - began);
+    progress_->ok.fetch_add(1, std::memory_order_relaxed);
   }
 
   void parked() {

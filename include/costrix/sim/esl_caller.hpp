@@ -69,7 +69,10 @@ struct esl_report {
 /// says `exit`; answers as FreeSWITCH 1.11's mod_event_socket does (shared transcripts).
 awaitable<result<esl_report>> play_esl(io::stream& s, esl_call call);
 
-/// Connects to an outbound server as the `socket` application does, and plays `call`.
-awaitable<result<esl_report>> call_esl_outbound(boost::asio::ip::tcp::endpoint server, esl_call call);
+/// Connects to an outbound server as the `socket` application does, and plays
+/// `call`. A call still going after `limit` (0: no limit) is cut off and fails
+/// with errc::timeout (a load test's stalled server).
+awaitable<result<esl_report>> call_esl_outbound(boost::asio::ip::tcp::endpoint server, esl_call call,
+                                                std::chrono::milliseconds limit = {});
 
 }  // namespace costrix::sim

@@ -1,7 +1,9 @@
-// sim::run_load: many simulated Asterisk calls against a FastAGI server, measured.
+// sim::run_load: many simulated calls against a FastAGI server (Asterisk's
+// side) or an ESL outbound server (FreeSWITCH's side), measured.
 #pragma once
 
 #include <costrix/sim/agi_caller.hpp>
+#include <costrix/sim/esl_caller.hpp>
 #include <costrix/sim/histogram.hpp>
 
 #include <atomic>
@@ -13,6 +15,12 @@
 
 namespace costrix::sim {
 
+/// What the simulated calls speak.
+enum class load_protocol {
+  fastagi,  ///< Asterisk's FastAGI: `call` against a FastAGI server
+  esl,      ///< FreeSWITCH's outbound Event Socket (the `socket` application): `esl_call` against an ESL outbound server
+};
+
 struct load_options {
   std::string target = "127.0.0.1:4573";
   std::size_t concurrency = 100;            ///< calls in progress at most (lowered to fit the open-file limit)
@@ -23,6 +31,10 @@ struct load_options {
   std::chrono::milliseconds stall_timeout{10'000};  ///< a server silent this long: the call fails as stalled
   /// Each call starts from this; channel, uniqueid and callerid vary per call.
   agi_call call;
+  load_protocol protocol = load_protocol::fastagi;
+  /// ESL: each call starts from this; uuid and caller_id_number vary per call.
+  /// A call still going after stall_timeout fails as stalled. No park mode.
+  esl_call esl = {};
   /// Park mode: every call stops answering at its first command, and once
   /// each of the `concurrency` calls is parked or has failed, `on_parked` runs
   /// (on a generator thread) with the number parked; when it returns the calls
