@@ -18,31 +18,40 @@ def codec(path):
 
 def macro(raw, outdir):
     rows = [json.loads(line) for line in Path(raw).read_text().splitlines() if line.strip()]
-    runs = [r for r in rows if r["kind"] == "run"]
     mem = [r for r in rows if r["kind"] == "memory"]
     summary = {"runs": [], "memory": []}
 
-    def median(backend, server, c, key):
-        vals = [key(r) for r in runs if r["backend"] == backend and r["server"] == server and r["c"] == c]
-        return statistics.median(vals) if vals else None
+    def table(kind, title, key_name):
+        runs = [r for r in rows if r["kind"] == kind]
+        if not runs:
+            return
 
-    print(f"\n{'backend':<9}{'conc.':>7} | {'costrix calls/s':>15}{'floor calls/s':>14}{'ratio':>7} |"
-          f" {'cmds/s ratio':>12} | {'p99 call ms':>11}{'floor':>8}{'ratio':>7} | errors")
-    for backend in sorted({r["backend"] for r in runs}):
-        for c in sorted({r["c"] for r in runs}):
-            get = lambda s, k: median(backend, s, c, k)
-            cc, fc = get("costrix", lambda r: r["calls_per_s"]), get("floor", lambda r: r["calls_per_s"])
-            cm, fm = get("costrix", lambda r: r["commands_per_s"]), get("floor", lambda r: r["commands_per_s"])
-            cp, fp = (get("costrix", lambda r: r["call_latency"]["p99_ms"]),
-                      get("floor", lambda r: r["call_latency"]["p99_ms"]))
-            errors = sum(r["calls_failed"] for r in runs if r["backend"] == backend and r["c"] == c)
-            if None in (cc, fc, cm, fm, cp, fp):
-                continue
-            print(f"{backend:<9}{c:>7} | {cc:>15.0f}{fc:>14.0f}{cc / fc:>7.2f} | {cm / fm:>12.2f} |"
-                  f" {cp:>11.2f}{fp:>8.2f}{cp / fp:>7.2f} | {errors}")
-            summary["runs"].append(dict(backend=backend, concurrency=c, costrix_calls_per_s=cc, floor_calls_per_s=fc,
-                                        calls_ratio=cc / fc, commands_ratio=cm / fm, costrix_p99_ms=cp,
-                                        floor_p99_ms=fp, p99_ratio=cp / fp, failed_calls=errors))
+        def median(backend, server, c, key):
+            vals = [key(r) for r in runs if r["backend"] == backend and r["server"] == server and r["c"] == c]
+            return statistics.median(vals) if vals else None
+
+        print(f"\n{title}")
+        print(f"{'backend':<9}{'conc.':>7} | {'costrix calls/s':>15}{'floor calls/s':>14}{'ratio':>7} |"
+              f" {'cmds/s ratio':>12} | {'p99 call ms':>11}{'floor':>8}{'ratio':>7} | errors")
+        for backend in sorted({r["backend"] for r in runs}):
+            for c in sorted({r["c"] for r in runs}):
+                get = lambda s, k: median(backend, s, c, k)
+                cc, fc = get("costrix", lambda r: r["calls_per_s"]), get("floor", lambda r: r["calls_per_s"])
+                cm, fm = get("costrix", lambda r: r["commands_per_s"]), get("floor", lambda r: r["commands_per_s"])
+                cp, fp = (get("costrix", lambda r: r["call_latency"]["p99_ms"]),
+                          get("floor", lambda r: r["call_latency"]["p99_ms"]))
+                errors = sum(r["calls_failed"] for r in runs if r["backend"] == backend and r["c"] == c)
+                if None in (cc, fc, cm, fm, cp, fp):
+                    continue
+                print(f"{backend:<9}{c:>7} | {cc:>15.0f}{fc:>14.0f}{cc / fc:>7.2f} | {cm / fm:>12.2f} |"
+                      f" {cp:>11.2f}{fp:>8.2f}{cp / fp:>7.2f} | {errors}")
+                summary.setdefault(key_name, []).append(
+                    dict(backend=backend, concurrency=c, costrix_calls_per_s=cc, floor_calls_per_s=fc,
+                         calls_ratio=cc / fc, commands_ratio=cm / fm, costrix_p99_ms=cp, floor_p99_ms=fp,
+                         p99_ratio=cp / fp, failed_calls=errors))
+
+    table("run", "FastAGI: fastagi_demo / floor_server", "runs")
+    table("esl_run", "ESL outbound: esl_outbound / esl_floor_server", "esl_runs")
     if mem:
         print(f"\n{'backend':<9}{'server':<9}{'sessions':>9}{'parked':>9}{'RSS before KiB':>15}{'after KiB':>10}"
               f"{'bytes/session':>14}")
