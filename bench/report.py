@@ -94,6 +94,8 @@ set output '{out}/memory.png'
 set title 'Resident memory per idle session (WAIT FOR DIGIT -1), bytes'
 plot '{out}/memory.dat' using 2:xtic(1) title 'costrix', '' using 3 title 'plain-Asio floor'
 """
+    if not summary["runs"] or not mem:
+        return  # a partial run (BENCH_PARTS): nothing to plot
     try:
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
     except (OSError, subprocess.CalledProcessError) as e:
