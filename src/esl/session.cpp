@@ -26,7 +26,7 @@ namespace detail {
 // application's completion, a key, the hangup. The reader sets the outcome
 // and cancels the timer; the timer's own expiry is the waiter's timeout.
 struct waiter {
-  enum class kind { reply, execute, hangup, input, answer };
+  enum class kind { reply, execute, hangup, input, state };  // state: answered, media, bridged
   waiter(io::stream::executor_type ex, kind k) : timer(ex, std::chrono::steady_clock::time_point::max()), what(k) {}
   asio::steady_timer timer;
   kind what;
@@ -349,11 +349,13 @@ void session::on_event(const event& e) {
     }
   } else if (name == "CHANNEL_ANSWER") {
     answered_ = media_ready_ = true;
-    wake_watchers(waiter::kind::answer);
+    wake_watchers(waiter::kind::state);
   } else if (name == "CHANNEL_PROGRESS_MEDIA") {
     media_ready_ = true;
+    wake_watchers(waiter::kind::state);
   } else if (name == "CHANNEL_BRIDGE") {
     bridged_ = true;
+    wake_watchers(waiter::kind::state);
   } else if (name == "CHANNEL_UNBRIDGE") {
     bridged_ = false;
   } else if (name == "CHANNEL_HANGUP") {
@@ -668,14 +670,27 @@ awaitable<result<void>> session::set_auto_hangup(bool on) {
 }
 
 awaitable<result<void>> session::wait_for_answer(std::chrono::milliseconds timeout) {
+  co_return co_await wait_until(answered_, timeout, "the call was not answered in time");
+}
+
+awaitable<result<void>> session::wait_for_media(std::chrono::milliseconds timeout) {
+  co_return co_await wait_until(media_ready_, timeout, "no media in time");
+}
+
+awaitable<result<void>> session::wait_for_bridge(std::chrono::milliseconds timeout) {
+  co_return co_await wait_until(bridged_, timeout, "the call was not bridged in time");
+}
+
+awaitable<result<void>> session::wait_until(const bool& flag, std::chrono::milliseconds timeout,
+                                            std::string_view what) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    if (answered_) co_return ok();
+    if (flag) co_return ok();
     if (hung_up_) co_return fail(errc::hangup, hangup_cause_);
     if (closed_) co_return fail(ended_.value_or(error{errc::disconnected}));
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-    if (left.count() <= 0) co_return fail(errc::timeout, "the call was not answered in time");
-    auto w = std::make_shared<waiter>(stream_.get_executor(), waiter::kind::answer);
+    if (left.count() <= 0) co_return fail(errc::timeout, std::string{what});
+    auto w = std::make_shared<waiter>(stream_.get_executor(), waiter::kind::state);
     watchers_.push_back(w);
     auto r = co_await wait(*w, left);
     if (!r) {

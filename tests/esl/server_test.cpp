@@ -4,8 +4,11 @@
 
 #include "support.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -390,4 +393,46 @@ TEST_CASE("esl server: 1000 concurrent calls each answer - play - read a variabl
   CHECK(f.srv.active() == 0);
   CHECK(f.srv.refused() == 0);
   CHECK(peak.load() > 1);  // the calls overlapped
+}
+
+namespace {
+
+// pre_answer in a coroutine of its own; `done` wakes the handler when it has finished.
+awaitable<void> early_media(esl::session& s, asio::steady_timer& done, bool& finished) {
+  auto r = co_await s.pre_answer();
+  (void)r;
+  finished = true;
+  done.cancel();
+}
+
+}  // namespace
+
+TEST_CASE("esl server: wait_for_media wakes on early media - wait_for_bridge times out", "[esl][server]") {
+  seen s_;
+  served f;
+  f.srv.default_route([&](esl::session& s) -> awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer done(ex, asio::steady_timer::time_point::max());
+    bool finished = false;
+    s_.note(s.media_ready() ? "media at start" : "no media at start");
+    asio::co_spawn(ex, early_media(s, done, finished), asio::detached);
+    auto media = co_await s.wait_for_media(5s);  // woken by CHANNEL_PROGRESS_MEDIA
+    s_.result("media", media);
+    s_.note(s.answered() ? "answered" : "not answered");
+    auto bridge = co_await s.wait_for_bridge(20ms);  // nothing bridges this call
+    s_.note(bridge ? "bridged" : bridge.error().what());
+    while (!finished) co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto answer = co_await s.answer();
+    auto answered = co_await s.wait_for_answer(5s);
+    s_.result("answered", answered);
+    (void)answer;
+    co_await s.hangup();
+  });
+  f.start();
+  sim::esl_call call;
+  auto r = f.call(call);
+  f.stop();
+  REQUIRE(r);
+  CHECK(s_.notes == std::vector<std::string>{"no media at start", "media ok", "not answered",
+                                             "timeout: the call was not bridged in time", "answered ok"});
 }

@@ -211,6 +211,10 @@ class session {
   awaitable<result<void>> set_auto_hangup(bool on);
   /// Completes once the channel is answered (CHANNEL_ANSWER), or errc::timeout.
   awaitable<result<void>> wait_for_answer(std::chrono::milliseconds timeout);
+  /// Completes once media flows: answered, or early media (CHANNEL_PROGRESS_MEDIA); or errc::timeout.
+  awaitable<result<void>> wait_for_media(std::chrono::milliseconds timeout);
+  /// Completes once the channel is bridged to another leg (CHANNEL_BRIDGE), or errc::timeout.
+  awaitable<result<void>> wait_for_bridge(std::chrono::milliseconds timeout);
   /// The `log` application: "INFO", "NOTICE", "WARNING", "ERR", "DEBUG".
   awaitable<result<void>> console_log(std::string_view level, std::string_view text);
   /// `uuid_break`: stops the prompt playing (all queued ones too with `all`).
@@ -247,6 +251,8 @@ class session {
   };
   awaitable<result<completion>> run(std::string_view app, std::string_view arg, execute_options options);
   awaitable<result<void>> run_void(std::string_view app, std::string_view arg);
+  // The wait_for_* verbs: until `flag` turns true (or the call ends, or `timeout`).
+  awaitable<result<void>> wait_until(const bool& flag, std::chrono::milliseconds timeout, std::string_view what);
 
   io::stream& stream_;
   session_options options_;
