@@ -604,6 +604,24 @@ TEST_CASE("esl client: originate redials on USER_BUSY and NO_ANSWER then gets th
     CHECK(got.value() == std::optional<std::string>("4"));
     auto alive = co_await call->exists();
     CHECK(alive.value() == true);
+
+    esl::api::originate agent_call{.endpoint = "user/1000"};
+    auto agent = co_await f.client.originate(std::move(agent_call));
+    REQUIRE(agent);
+    auto bridged = co_await call->bridge(*agent);
+    CHECK(bridged);
+    auto rows = co_await f.client.api(esl::api::show_calls{});
+    REQUIRE(rows);
+    REQUIRE(rows->size() == 1);  // the two legs as one bridged call
+    auto played = co_await call->broadcast("ivr/ivr-welcome.wav");
+    CHECK(played);
+    auto recording = co_await call->record(true, "/tmp/costrix-call.wav");
+    CHECK(recording);
+    auto moved = co_await agent->transfer("9000");
+    CHECK(moved);
+    auto agent_gone = co_await agent->hangup(esl::cause::normal_clearing);
+    CHECK(agent_gone);
+
     auto hung = co_await call->hangup(esl::cause::normal_clearing);
     CHECK(hung);
     auto gone = co_await call->exists();
