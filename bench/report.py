@@ -68,6 +68,8 @@ def macro(raw, outdir):
 
 def plot(summary, out):
     """Throughput and memory as PNGs, with gnuplot."""
+    if not summary["runs"] or not summary["memory"]:
+        return  # a partial run (BENCH_PARTS): nothing to plot
     lines = []
     for r in summary["runs"]:
         lines.append(f"{r['backend']}-c{r['concurrency']} {r['costrix_calls_per_s']:.0f} {r['floor_calls_per_s']:.0f}")
@@ -94,8 +96,6 @@ set output '{out}/memory.png'
 set title 'Resident memory per idle session (WAIT FOR DIGIT -1), bytes'
 plot '{out}/memory.dat' using 2:xtic(1) title 'costrix', '' using 3 title 'plain-Asio floor'
 """
-    if not summary["runs"] or not mem:
-        return  # a partial run (BENCH_PARTS): nothing to plot
     try:
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
     except (OSError, subprocess.CalledProcessError) as e:
