@@ -115,6 +115,7 @@ const ami_metrics& ami() {
     a.reconnects = r.add_counter("costrix_ami_reconnects_total", "AMI connections made again after a loss");
     a.event_drops = r.add_counter("costrix_event_queue_drops_total", "Events dropped by a full consumer queue",
                                   {{"protocol", "ami"}});
+    a.event_depth = r.add_gauge("costrix_event_queue_depth", "Events queued for consumers", {{"protocol", "ami"}});
     register_errors(a.errors, "ami");
     return a;
   }();
@@ -125,6 +126,14 @@ void count_ami_action(std::string_view name) {
   count_named("costrix_ami_actions_total", "AMI actions sent, by name", "action", name);
 }
 
+void count_ami_action_text(std::string_view encoded) {
+  if (!library().enabled()) return;
+  constexpr std::string_view prefix = "Action: ";
+  std::string_view name = encoded.starts_with(prefix) ? encoded.substr(prefix.size()) : std::string_view{};
+  name = name.substr(0, name.find_first_of("\r\n"));
+  count_ami_action(name.empty() ? std::string_view("other") : name);
+}
+
 const esl_metrics& esl() {
   static const esl_metrics m = [] {
     registry& r = library();
@@ -133,8 +142,10 @@ const esl_metrics& esl() {
     e.commands_api = r.add_counter("costrix_esl_commands_total", help, {{"command", "api"}});
     e.commands_bgapi = r.add_counter("costrix_esl_commands_total", help, {{"command", "bgapi"}});
     e.commands_other = r.add_counter("costrix_esl_commands_total", help, {{"command", "other"}});
+    e.reconnects = r.add_counter("costrix_esl_reconnects_total", "ESL inbound connections made again after a loss");
     e.event_drops = r.add_counter("costrix_event_queue_drops_total", "Events dropped by a full consumer queue",
                                   {{"protocol", "esl"}});
+    e.event_depth = r.add_gauge("costrix_event_queue_depth", "Events queued for consumers", {{"protocol", "esl"}});
     register_errors(e.errors, "esl");
     return e;
   }();

@@ -47,18 +47,28 @@ struct ami_metrics {
   counter timed_out;
   counter reconnects;
   counter event_drops;
+  gauge event_depth;
   counter errors[error_kinds];
 };
 const ami_metrics& ami();
+/// Counts the action whose encoding starts at `encoded` ("Action: Name\r\n...").
+void count_ami_action_text(std::string_view encoded);
 /// costrix_ami_actions_total{action=...}: names seen first get a series of their own (up to 256, then "other").
 void count_ami_action(std::string_view name);
 
 struct esl_metrics {
   counter commands_api, commands_bgapi, commands_other;
+  counter reconnects;
   counter event_drops;
+  gauge event_depth;
   counter errors[error_kinds];
 };
 const esl_metrics& esl();
+/// 0: api, 1: bgapi, 2: any other command.
+inline void count_esl_command(int kind) {
+  const auto& m = esl();
+  (kind == 0 ? m.commands_api : kind == 1 ? m.commands_bgapi : m.commands_other).inc();
+}
 /// costrix_esl_executes_total{app=...}, bounded as count_ami_action.
 void count_esl_execute(std::string_view app);
 

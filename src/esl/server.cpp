@@ -3,6 +3,8 @@
 #include <costrix/io/listener.hpp>
 #include <costrix/log.hpp>
 
+#include "../library_metrics.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -25,6 +27,7 @@
 namespace costrix::esl {
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using metrics::lib::end_cause;
 
 struct server::route_entry {
   std::string exact;
@@ -51,6 +54,7 @@ struct server::call {
   esl::session session;
   std::shared_ptr<const route_table> routes;  // keeps the handler alive for the whole call
   asio::cancellation_signal cancel;           // cancels what the handler awaits (stop's deadline)
+  metrics::lib::end_cause cause = metrics::lib::end_cause::handler_returned;
   call* prev = nullptr;
   call* next = nullptr;
 };
@@ -85,6 +89,7 @@ struct server::core_state {
 server::server(runtime& rt, server_options options)
     : rt_(rt), options_(std::move(options)), routes_(std::make_shared<const route_table>()) {
   for (unsigned i = 0; i < rt_.size(); ++i) cores_.push_back(std::make_unique<core_state>(rt_.executor(i)));
+  metrics::lib::esl_outbound(), metrics::lib::esl();  // every series registered before the first call
 }
 
 server::~server() {
@@ -195,6 +200,7 @@ void server::admit(core_state& cs, int fd) {
   accepted_.fetch_add(1, std::memory_order_relaxed);
   if (active_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
     refused_.fetch_add(1, std::memory_order_relaxed);
+    metrics::lib::esl_outbound().refused.inc();
     ++cs.refused_unlogged;
     if (auto now = std::chrono::steady_clock::now(); now - cs.refused_logged_at >= std::chrono::seconds(1)) {
       log(log_level::warning, fmt::format("esl: refused {} connection(s): {} sessions already active",
@@ -206,6 +212,8 @@ void server::admit(core_state& cs, int fd) {
     session_ended();
     return;
   }
+  metrics::lib::esl_outbound().sessions.inc();
+  metrics::lib::esl_outbound().active.inc();
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   auto* c = new call(cs.executor, fd, options_.session);
@@ -221,13 +229,16 @@ awaitable<void> server::serve(call* c) {
     auto started = co_await s.start();
     if (!started) {
       log(log_level::info, fmt::format("esl: {}: no channel data: {}", c->stream.peer(), started.error().what()));
+      c->cause = started.error() == errc::timeout ? end_cause::timeout : end_cause::no_environment;
     } else {
       c->routes = routes_.load();
       auto value = s.channel_data().get(options_.route_by).value_or(std::string_view{});
       if (const handler* h = c->routes->find(value)) {
         log(log_level::debug, fmt::format("esl: call {} ({} \"{}\")", s.uuid(), options_.route_by, value));
         co_await (*h)(s);
+        if (!s.hangup_cause().empty()) c->cause = end_cause::caller_hung_up;
       } else {
+        c->cause = end_cause::no_route;
         log(log_level::warning, fmt::format("esl: no route for {} \"{}\" (call {})", options_.route_by, value, s.uuid()));
       }
     }
@@ -235,6 +246,7 @@ awaitable<void> server::serve(call* c) {
     thrown = std::current_exception();
   }
   if (thrown) log_threw(s, thrown, stopping_.load(std::memory_order_relaxed));
+  if (thrown) c->cause = stopping_.load(std::memory_order_relaxed) ? end_cause::server_stop : end_cause::handler_threw;
   // The session's own coroutines must end before the call is freed, whatever stop() cancels now.
   co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
   co_await asio::this_coro::throw_if_cancelled(false);
@@ -244,6 +256,7 @@ awaitable<void> server::serve(call* c) {
 // Runs once the call's coroutines are gone: only now may stop()'s callback
 // run, and the server be destroyed after it.
 void server::finish(core_state& cs, call* c) {
+  metrics::lib::esl_outbound().end(c->cause);
   cs.erase(c);
   delete c;
   session_ended();

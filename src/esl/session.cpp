@@ -3,6 +3,8 @@
 #include <costrix/log.hpp>
 #include <costrix/proto/esl/command.hpp>
 
+#include "../library_metrics.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -427,6 +429,7 @@ awaitable<result<std::string>> session::send(std::string_view bytes) {
   replies_.push_back(w);
   write(bytes);
   auto got = co_await wait(*w);
+  if (!got) metrics::lib::esl().errors[metrics::lib::error_kind(got.error())].inc();
   if (!got) co_return fail(std::move(got).error());
   if (!w->ok) co_return fail(errc::failed, std::move(w->text));
   co_return std::move(w->text);
@@ -434,6 +437,7 @@ awaitable<result<std::string>> session::send(std::string_view bytes) {
 
 awaitable<result<std::string>> session::command(std::string_view text) {
   std::string bytes{text};
+  metrics::lib::esl().commands_other.inc();
   while (bytes.ends_with('\n')) bytes.pop_back();
   bytes += "\n\n";
   co_return co_await send(bytes);
@@ -442,6 +446,7 @@ awaitable<result<std::string>> session::command(std::string_view text) {
 awaitable<result<std::string>> session::api(std::string_view command_line) {
   std::string bytes;
   if (auto e = wire::encode(wire::api{command_line}, bytes); !e) co_return fail(std::move(e).error());
+  metrics::lib::esl().commands_api.inc();
   co_return co_await send(bytes);
 }
 
@@ -455,6 +460,7 @@ awaitable<result<session::completion>> session::run(std::string_view app, std::s
                     .event_uuid = app_uuid};
   std::string bytes;
   if (auto e = wire::encode(cmd, bytes); !e) co_return fail(std::move(e).error());
+  metrics::lib::count_esl_execute(app);
   std::shared_ptr<detail::exec_waiter> x;
   if (options_.myevents) {
     x = std::make_shared<detail::exec_waiter>(stream_.get_executor(), waiter::kind::execute);
