@@ -4,6 +4,7 @@
 #include <costrix/log.hpp>
 
 #include "../library_metrics.hpp"
+#include "log_call.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -146,13 +147,14 @@ bool out_of_resources(int e) noexcept { return e == EMFILE || e == ENFILE || e =
 
 // After stop()'s grace the handler's awaits are cancelled and Asio throws
 // operation_aborted at the next one: the expected end of a stopped call.
-void log_threw(const session& s, std::exception_ptr e, bool stopping) {
+void log_threw(const session& s, std::string_view peer, std::string_view route, std::exception_ptr e,
+               bool stopping) {
   std::string what = "an exception that is not a std::exception";
   try {
     std::rethrow_exception(e);
   } catch (const boost::system::system_error& ex) {
     if (stopping && ex.code() == asio::error::operation_aborted) {
-      log(log_level::info, fmt::format("esl: call {} ended by the server's stop", s.uuid()));
+      log_call(log_level::info, s, peer, route, "esl: the call ended by the server's stop");
       return;
     }
     what = ex.what();
@@ -160,8 +162,7 @@ void log_threw(const session& s, std::exception_ptr e, bool stopping) {
     what = ex.what();
   } catch (...) {
   }
-  log(log_level::error, fmt::format("esl: the handler of call {} (destination {}) threw: {}", s.uuid(),
-                                    s.destination_number(), what));
+  log_call(log_level::error, s, peer, route, fmt::format("esl: the handler threw: {}", what));
 }
 
 }  // namespace
@@ -228,24 +229,27 @@ awaitable<void> server::serve(call* c) {
   try {
     auto started = co_await s.start();
     if (!started) {
-      log(log_level::info, fmt::format("esl: {}: no channel data: {}", c->stream.peer(), started.error().what()));
+      log_call(log_level::info, s, c->stream.peer(), {}, fmt::format("esl: no channel data: {}", started.error().what()));
       c->cause = started.error() == errc::timeout ? end_cause::timeout : end_cause::no_environment;
     } else {
       c->routes = routes_.load();
       auto value = s.channel_data().get(options_.route_by).value_or(std::string_view{});
       if (const handler* h = c->routes->find(value)) {
-        log(log_level::debug, fmt::format("esl: call {} ({} \"{}\")", s.uuid(), options_.route_by, value));
+        log_call(log_level::debug, s, c->stream.peer(), value, fmt::format("esl: a call routed by {}", options_.route_by));
         co_await (*h)(s);
         if (!s.hangup_cause().empty()) c->cause = end_cause::caller_hung_up;
       } else {
         c->cause = end_cause::no_route;
-        log(log_level::warning, fmt::format("esl: no route for {} \"{}\" (call {})", options_.route_by, value, s.uuid()));
+        log_call(log_level::warning, s, c->stream.peer(), value, fmt::format("esl: no route for {} \"{}\"", options_.route_by, value));
       }
     }
   } catch (...) {
     thrown = std::current_exception();
   }
-  if (thrown) log_threw(s, thrown, stopping_.load(std::memory_order_relaxed));
+  if (thrown) {
+    auto route = s.channel_data().get(options_.route_by).value_or(std::string_view{});
+    log_threw(s, c->stream.peer(), route, thrown, stopping_.load(std::memory_order_relaxed));
+  }
   if (thrown) c->cause = stopping_.load(std::memory_order_relaxed) ? end_cause::server_stop : end_cause::handler_threw;
   // The session's own coroutines must end before the call is freed, whatever stop() cancels now.
   co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());

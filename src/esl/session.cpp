@@ -4,6 +4,7 @@
 #include <costrix/proto/esl/command.hpp>
 
 #include "../library_metrics.hpp"
+#include "log_call.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -272,7 +273,7 @@ void session::dispatch(const wire::message& m) {
     case wire::content_type::command_reply:
     case wire::content_type::api_response: {
       if (replies_.empty()) {
-        log(log_level::warning, fmt::format("esl: {}: a reply nothing waits for: {}", uuid_, m.reply_text()));
+        log_call(log_level::warning, *this, stream_.peer(), {}, fmt::format("esl: a reply nothing waits for: {}", m.reply_text()));
         return;
       }
       auto w = std::move(replies_.front());
@@ -292,7 +293,7 @@ void session::dispatch(const wire::message& m) {
     case wire::content_type::event_json: {
       auto e = decoder_.decode(m);
       if (!e) {
-        log(log_level::warning, fmt::format("esl: {}: an event that does not decode: {}", uuid_, e.error().what()));
+        log_call(log_level::warning, *this, stream_.peer(), {}, fmt::format("esl: an event that does not decode: {}", e.error().what()));
         return;
       }
       on_event(*e);

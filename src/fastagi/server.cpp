@@ -177,12 +177,20 @@ end_cause no_environment_cause(const error& e) noexcept {
 bool out_of_resources(int e) noexcept { return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM; }
 
 void log_no_environment(io::stream& stream, const error& e) {
-  log(log_level::info, fmt::format("fastagi: {}: no AGI environment: {}", stream.peer(), e.what()));
+  if (!log_enabled(log_level::info)) return;
+  std::string peer = stream.peer();
+  log(log_level::info, {.peer = peer}, fmt::format("fastagi: no AGI environment: {}", e.what()));
+}
+
+// A call's line: its route, channel, uniqueid and peer follow the text.
+void log_call(log_level level, const agi::session& s, std::string_view line) {
+  if (!log_enabled(level)) return;
+  std::string peer = s.peer();
+  log(level, {s.script(), s.env().channel(), s.env().uniqueid(), peer}, line);
 }
 
 void log_no_route(const agi::session& s) {
-  log(log_level::warning, fmt::format("fastagi: no route for script \"{}\" (request {}, channel {})", s.script(),
-                                      s.env().request(), s.env().channel()));
+  log_call(log_level::warning, s, fmt::format("fastagi: no route for script \"{}\"", s.script()));
 }
 
 // After stop()'s grace the handler's awaits are cancelled, and Asio throws
@@ -193,8 +201,7 @@ void log_threw(const agi::session& s, std::exception_ptr e, bool stopping) {
     std::rethrow_exception(e);
   } catch (const boost::system::system_error& ex) {
     if (stopping && ex.code() == asio::error::operation_aborted) {
-      log(log_level::info, fmt::format("fastagi: script \"{}\" on channel {} ended by the server's stop",
-                                       s.script(), s.env().channel()));
+      log_call(log_level::info, s, "fastagi: the script ended by the server's stop");
       return;
     }
     what = ex.what();
@@ -202,8 +209,7 @@ void log_threw(const agi::session& s, std::exception_ptr e, bool stopping) {
     what = ex.what();
   } catch (...) {
   }
-  log(log_level::error, fmt::format("fastagi: script \"{}\" on channel {} ({}) threw: {}", s.script(),
-                                    s.env().channel(), s.env().uniqueid(), what));
+  log_call(log_level::error, s, fmt::format("fastagi: the script threw: {}", what));
 }
 
 }  // namespace
