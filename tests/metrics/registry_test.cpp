@@ -80,7 +80,7 @@ TEST_CASE("metrics: writers on several threads sum exactly while a reader collec
   auto h = r.add_histogram("size", "Size", {10, 100});
   auto o = other.add_counter("other_total", "Other");
   constexpr int threads = 4;
-  constexpr int per_thread = 100'000;
+  constexpr int per_thread = 20'000;
   std::atomic<bool> done{false};
   std::atomic<bool> went_down{false};
   std::thread reader([&] {
