@@ -66,12 +66,8 @@ int main(int argc, char** argv) {
     else if (flag == "--metrics") metrics_at = argv[i + 1];
     else return std::fprintf(stderr, "usage: ami_events [--host H] [--port P] [--user U] [--secret S] [--count N] [--metrics ADDR:PORT]\n"), 2;
   }
-  std::unique_ptr<costrix::metrics::server> metrics;
-  if (!metrics_at.empty()) {
-    auto m = costrix::metrics::server::start(metrics_at);
-    if (!m) return std::fprintf(stderr, "ami_events: %s\n", m.error().what().c_str()), 1;
-    metrics = std::move(*m);
-  }
+  auto metrics = costrix::metrics::server::start(metrics_at);  // empty (the default): off
+  if (!metrics) return std::fprintf(stderr, "ami_events: %s\n", metrics.error().what().c_str()), 1;
   boost::asio::io_context ctx{1};
   ami::client c{ctx.get_executor(), options};
   boost::asio::signal_set signals{ctx, SIGINT, SIGTERM};

@@ -46,12 +46,8 @@ int main(int argc, char** argv) {
   srv.route("demo", demo);
   srv.route("park", park);
   if (auto r = srv.start(); !r) return std::fprintf(stderr, "fastagi_demo: %s\n", r.error().what().c_str()), 1;
-  std::unique_ptr<costrix::metrics::server> metrics;
-  if (!metrics_at.empty()) {
-    auto m = costrix::metrics::server::start(metrics_at);
-    if (!m) return std::fprintf(stderr, "fastagi_demo: %s\n", m.error().what().c_str()), 1;
-    metrics = std::move(*m);
-  }
+  auto metrics = costrix::metrics::server::start(metrics_at);  // empty (the default): off
+  if (!metrics) return std::fprintf(stderr, "fastagi_demo: %s\n", metrics.error().what().c_str()), 1;
   std::printf("fastagi_demo: serving agi://%s/demo on %u threads\n", options.listen.c_str(), rt.size());
   std::fflush(stdout);
 

@@ -100,6 +100,7 @@ server::~server() {
 std::uint16_t server::port() const noexcept { return impl_->port; }
 
 result<std::unique_ptr<server>> server::start(std::string_view address, registry& r) {
+  if (address.empty()) return std::unique_ptr<server>();
   auto ep = io::parse_endpoint(address);
   if (!ep) return fail(std::move(ep).error());
   auto i = std::make_unique<impl>(r);

@@ -17,7 +17,8 @@ namespace costrix::metrics {
 class server {
  public:
   /// Binds `address` ("127.0.0.1:9464"; port 0 picks a free one) and starts
-  /// serving `r`, which it enables. A bad address or a bind failure is an error value.
+  /// serving `r`, which it enables. A bad address or a bind failure is an error
+  /// value. An empty address serves nothing: a null pointer (an option left off).
   static result<std::unique_ptr<server>> start(std::string_view address = "127.0.0.1:9464",
                                                registry& r = library());
   ~server();  ///< stops serving and joins the thread

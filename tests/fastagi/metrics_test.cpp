@@ -130,7 +130,10 @@ TEST_CASE("metrics: after N demo calls GET /metrics counts N sessions and 5N com
   rt.join();
 }
 
-TEST_CASE("metrics: the endpoint refuses a bad address with an error value", "[metrics]") {
+TEST_CASE("metrics: the endpoint refuses a bad address with an error value and serves nothing for none", "[metrics]") {
   CHECK_FALSE(costrix::metrics::server::start("not an address"));
   CHECK_FALSE(costrix::metrics::server::start("192.0.2.1:9464"));  // not ours to bind
+  auto off = costrix::metrics::server::start("");
+  REQUIRE(off);
+  CHECK(*off == nullptr);
 }
