@@ -17,6 +17,7 @@
 // tests/data/transcripts/ami-session.json and esl-outbound-async.json
 // (COSTRIX_TRANSCRIPTS_DIR).
 
+#include <costrix/metrics.hpp>
 #include <costrix/io/line_buffer.hpp>
 #include <costrix/proto/agi/commands.hpp>
 #include <costrix/proto/agi/environment.hpp>
@@ -661,6 +662,50 @@ void BM_esl_encode_execute(benchmark::State& state) {
   report(state, g_allocs - before, 1, bytes);
 }
 BENCHMARK(BM_esl_encode_execute);
+
+// ---- metrics: what one AGI command adds when they are on (a counter, a latency
+// observation between two clock reads, the bytes counter), and off (one flag load each).
+
+void BM_metrics_agi_command(benchmark::State& state) {
+  costrix::metrics::registry r;
+  r.enable(state.range(0) != 0);
+  auto commands = r.add_counter("commands_total", "C", {{"command", "STREAM FILE"}});
+  auto bytes = r.add_counter("bytes_total", "B");
+  auto duration = r.add_histogram("duration_seconds", "D",
+                                  {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                   0.5, 1, 2.5, 10},
+                                  {{"command", "STREAM FILE"}});
+  const std::size_t before = g_allocs;
+  for (auto _ : state) {
+    std::chrono::steady_clock::time_point sent{};
+    if (r.enabled()) {
+      sent = std::chrono::steady_clock::now();
+      bytes.inc(28);
+    }
+    if (r.enabled()) {
+      commands.inc();
+      duration.observe(std::chrono::steady_clock::now() - sent);
+    }
+    benchmark::ClobberMemory();
+  }
+  report(state, g_allocs - before, 1, 0);
+}
+BENCHMARK(BM_metrics_agi_command)->Arg(0)->Arg(1);
+
+void BM_metrics_collect(benchmark::State& state) {
+  costrix::metrics::registry r;
+  for (int i = 0; i < 49; ++i) {
+    costrix::metrics::labels l{{"command", std::to_string(i)}};
+    r.add_counter("commands_total", "C", l).inc();
+    r.add_histogram("duration_seconds", "D", {0.001, 0.01, 0.1, 1, 10}, l).observe(0.5);
+  }
+  for (auto _ : state) {
+    auto text = costrix::metrics::to_prometheus(r.collect());
+    benchmark::DoNotOptimize(text.data());
+  }
+  report(state, 0, 1, 0);
+}
+BENCHMARK(BM_metrics_collect);
 
 }  // namespace
 

@@ -16,6 +16,47 @@ def codec(path):
               f"{b.get('bytes_per_second', 0) / 1e6:>10.1f}{items / 1e6:>11.2f}{b.get('allocs_per_item', 0):>12.2f}")
 
 
+def record(last, backend, server, c, rep, cpu_ns, scrape=""):
+    """One raw line: costrix-load's report, the server's CPU time, and the served metrics' totals (when scraped)."""
+    r = json.loads(Path(last).read_text())
+    r.update(kind="run", backend=backend, server=server, c=int(c), rep=int(rep), server_cpu_s=int(cpu_ns) / 1e9)
+    if scrape:
+        import urllib.request
+        text = urllib.request.urlopen(scrape, timeout=10).read().decode()
+        total = lambda prefix: sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                                   if line.startswith(prefix))
+        r["metrics_sessions"] = total("costrix_sessions_total{")
+        r["metrics_commands"] = total("costrix_commands_total{")
+    print(json.dumps(r))
+
+
+def metrics_table(runs, summary):
+    """fastagi_demo with --metrics against the same without, same run."""
+    rows = [(b, c) for b in sorted({r["backend"] for r in runs}) for c in sorted({r["c"] for r in runs})]
+    on = [r for r in runs if r["server"] == "metrics"]
+    if not on:
+        return
+    print(f"\n{'backend':<9}{'conc.':>7} | {'metrics on calls/s':>18}{'off':>9}{'on/off':>8} |"
+          f" {'p99 on ms':>9}{'off':>7}{'on/off':>8} | {'CPU us/call on':>14}{'off':>7}{'on/off':>8} | totals exact")
+    for backend, c in rows:
+        pick = lambda s: [r for r in runs if r["backend"] == backend and r["c"] == c and r["server"] == s]
+        a, b = pick("metrics"), pick("costrix")
+        if not a or not b:
+            continue
+        ca, cb = (statistics.median(x["calls_per_s"] for x in v) for v in (a, b))
+        pa, pb = (statistics.median(x["call_latency"]["p99_ms"] for x in v) for v in (a, b))
+        per_call = lambda v: statistics.median(x["server_cpu_s"] * 1e6 / max(1, x["calls_ok"]) for x in v)
+        ua, ub = per_call(a), per_call(b)
+        exact = all(x.get("metrics_sessions") == x["calls_ok"] + x["calls_failed"] and
+                    x.get("metrics_commands") == x["commands"] for x in a)
+        print(f"{backend:<9}{c:>7} | {ca:>18.0f}{cb:>9.0f}{ca / cb:>8.3f} | {pa:>9.2f}{pb:>7.2f}{pa / pb:>8.2f} |"
+              f" {ua:>14.2f}{ub:>7.2f}{ua / ub:>8.3f} | {exact}")
+        summary.setdefault("metrics", []).append(dict(backend=backend, concurrency=c, on_calls_per_s=ca,
+                                                      off_calls_per_s=cb, calls_ratio=ca / cb, on_p99_ms=pa,
+                                                      off_p99_ms=pb, p99_ratio=pa / pb, on_cpu_us_per_call=ua,
+                                                      off_cpu_us_per_call=ub, cpu_ratio=ua / ub, totals_exact=exact))
+
+
 def macro(raw, outdir):
     rows = [json.loads(line) for line in Path(raw).read_text().splitlines() if line.strip()]
     mem = [r for r in rows if r["kind"] == "memory"]
@@ -52,6 +93,7 @@ def macro(raw, outdir):
 
     table("run", "FastAGI: fastagi_demo / floor_server", "runs")
     table("esl_run", "ESL outbound: esl_outbound / esl_floor_server", "esl_runs")
+    metrics_table([r for r in rows if r["kind"] == "run"], summary)
     if mem:
         print(f"\n{'backend':<9}{'server':<9}{'sessions':>9}{'parked':>9}{'RSS before KiB':>15}{'after KiB':>10}"
               f"{'bytes/session':>14}")
@@ -103,4 +145,5 @@ plot '{out}/memory.dat' using 2:xtic(1) title 'costrix', '' using 3 title 'plain
 
 
 if __name__ == "__main__":
-    {"codec": lambda: codec(sys.argv[2]), "macro": lambda: macro(sys.argv[2], sys.argv[3])}[sys.argv[1]]()
+    {"codec": lambda: codec(sys.argv[2]), "macro": lambda: macro(sys.argv[2], sys.argv[3]),
+     "record": lambda: record(*sys.argv[2:9])}[sys.argv[1]]()

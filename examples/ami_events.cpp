@@ -2,9 +2,10 @@
 // come, originates one call and waits for its OriginateResponse, lists the
 // channels. Try it against the simulator:
 //   costrix-ami-sim --flood 2 &
-//   ami_events [--host 127.0.0.1] [--port 5038] [--user admin] [--secret wordpass] [--count 10]
+//   ami_events [--host 127.0.0.1] [--port 5038] [--user admin] [--secret wordpass] [--count 10] [--metrics ADDR]
 // It stops after --count call events (or on SIGINT).
 #include <costrix/ami/client.hpp>
+#include <costrix/metrics_server.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -54,6 +55,7 @@ awaitable<bool> watch(ami::client& c, int count) {
 int main(int argc, char** argv) {
   ami::client_options options{.username = "admin", .secret = "wordpass"};
   int count = 10;
+  std::string metrics_at;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view flag = argv[i];
     if (flag == "--host") options.host = argv[i + 1];
@@ -61,8 +63,11 @@ int main(int argc, char** argv) {
     else if (flag == "--user") options.username = argv[i + 1];
     else if (flag == "--secret") options.secret = argv[i + 1];
     else if (flag == "--count") count = std::atoi(argv[i + 1]);
-    else return std::fprintf(stderr, "usage: ami_events [--host H] [--port P] [--user U] [--secret S] [--count N]\n"), 2;
+    else if (flag == "--metrics") metrics_at = argv[i + 1];
+    else return std::fprintf(stderr, "usage: ami_events [--host H] [--port P] [--user U] [--secret S] [--count N] [--metrics ADDR:PORT]\n"), 2;
   }
+  auto metrics = costrix::metrics::server::start(metrics_at);  // empty (the default): off
+  if (!metrics) return std::fprintf(stderr, "ami_events: %s\n", metrics.error().what().c_str()), 1;
   boost::asio::io_context ctx{1};
   ami::client c{ctx.get_executor(), options};
   boost::asio::signal_set signals{ctx, SIGINT, SIGTERM};

@@ -1,9 +1,10 @@
 // An IVR on FreeSWITCH's outbound Event Socket. In the dialplan:
 //   <action application="socket" data="127.0.0.1:8084 async full"/>
 // It answers, asks for a 1-4 digit account number (3 tries), reads it back, and hangs up.
-//   esl_outbound [--listen 127.0.0.1:8084] [--threads N]
+//   esl_outbound [--listen 127.0.0.1:8084] [--threads N] [--metrics 127.0.0.1:9464]
 // SIGINT/SIGTERM stop it after the calls in flight have ended (5 s at most).
 #include <costrix/esl/server.hpp>
+#include <costrix/metrics_server.hpp>
 
 #include <boost/asio/signal_set.hpp>
 
@@ -33,16 +34,20 @@ int main(int argc, char** argv) {
   esl::server_options options;
   options.listen = "127.0.0.1:8084";
   costrix::runtime_options rt_options;
+  std::string metrics_at;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view flag = argv[i];
     if (flag == "--listen") options.listen = argv[i + 1];
     else if (flag == "--threads") rt_options.threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
-    else return std::fprintf(stderr, "usage: esl_outbound [--listen ADDR:PORT] [--threads N]\n"), 2;
+    else if (flag == "--metrics") metrics_at = argv[i + 1];
+    else return std::fprintf(stderr, "usage: esl_outbound [--listen ADDR:PORT] [--threads N] [--metrics ADDR:PORT]\n"), 2;
   }
   costrix::runtime rt{rt_options};
   esl::server srv{rt, options};
   srv.default_route(ivr);
   if (auto r = srv.start(); !r) return std::fprintf(stderr, "esl_outbound: %s\n", r.error().what().c_str()), 1;
+  auto metrics = costrix::metrics::server::start(metrics_at);  // empty (the default): off
+  if (!metrics) return std::fprintf(stderr, "esl_outbound: %s\n", metrics.error().what().c_str()), 1;
   std::printf("esl_outbound: serving socket %s on %u threads\n", options.listen.c_str(), rt.size());
   std::fflush(stdout);
 

@@ -1,9 +1,11 @@
 // The demo FastAGI server: serves the route "demo" with
 // ANSWER, GET VARIABLE CALLERID(num), STREAM FILE demo-thanks "12", SET VARIABLE RESULT ok, HANGUP,
 // and "park" (WAIT FOR DIGIT -1: an idle call, for memory measurements).
-//   fastagi_demo [--listen 127.0.0.1:4573] [--threads N] [--max-sessions N]
+//   fastagi_demo [--listen 127.0.0.1:4573] [--threads N] [--max-sessions N] [--metrics 127.0.0.1:9464]
+// --metrics serves Prometheus metrics at http://ADDR/metrics (off by default).
 // SIGINT/SIGTERM stop it after the calls in flight have ended (5 s at most).
 #include <costrix/fastagi/server.hpp>
+#include <costrix/metrics_server.hpp>
 
 #include <boost/asio/signal_set.hpp>
 
@@ -30,18 +32,22 @@ awaitable<void> park(costrix::agi::session& s) { co_await s.wait_for_digit(-1ms)
 int main(int argc, char** argv) {
   costrix::fastagi::server_options options;
   costrix::runtime_options rt_options;
+  std::string metrics_at;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view flag = argv[i];
     if (flag == "--listen") options.listen = argv[i + 1];
     else if (flag == "--threads") rt_options.threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
     else if (flag == "--max-sessions") options.max_sessions = std::strtoull(argv[i + 1], nullptr, 10);
-    else return std::fprintf(stderr, "usage: fastagi_demo [--listen ADDR:PORT] [--threads N] [--max-sessions N]\n"), 2;
+    else if (flag == "--metrics") metrics_at = argv[i + 1];
+    else return std::fprintf(stderr, "usage: fastagi_demo [--listen ADDR:PORT] [--threads N] [--max-sessions N] [--metrics ADDR:PORT]\n"), 2;
   }
   costrix::runtime rt{rt_options};
   costrix::fastagi::server srv{rt, options};
   srv.route("demo", demo);
   srv.route("park", park);
   if (auto r = srv.start(); !r) return std::fprintf(stderr, "fastagi_demo: %s\n", r.error().what().c_str()), 1;
+  auto metrics = costrix::metrics::server::start(metrics_at);  // empty (the default): off
+  if (!metrics) return std::fprintf(stderr, "fastagi_demo: %s\n", metrics.error().what().c_str()), 1;
   std::printf("fastagi_demo: serving agi://%s/demo on %u threads\n", options.listen.c_str(), rt.size());
   std::fflush(stdout);
 

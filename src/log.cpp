@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <string>
 
 namespace costrix {
 namespace {
@@ -20,6 +21,25 @@ const char* name(log_level l) {
   }
   return "?";
 }
+
+void field(std::string& out, std::string_view key, std::string_view value) {
+  if (value.empty()) return;
+  out += ' ';
+  out += key;
+  out += '=';
+  if (value.find_first_of(" \"\\\n\r\t") == std::string_view::npos) {
+    out += value;
+    return;
+  }
+  out += '"';
+  for (char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else out += c;
+  }
+  out += '"';
+}
 }  // namespace
 
 void set_log_sink(log_sink s) {
@@ -29,14 +49,26 @@ void set_log_sink(log_sink s) {
 
 void set_log_level(log_level level) { min_level = level; }
 
+bool log_enabled(log_level level) noexcept { return level >= min_level.load(std::memory_order_relaxed); }
+
 void log(log_level level, std::string_view line) {
-  if (level < min_level.load(std::memory_order_relaxed)) return;
+  if (!log_enabled(level)) return;
   std::lock_guard lock(sink_mutex);
   if (sink) {
     sink(level, line);
   } else {
     std::fprintf(stderr, "costrix %s: %.*s\n", name(level), static_cast<int>(line.size()), line.data());
   }
+}
+
+void log(log_level level, const log_context& context, std::string_view line) {
+  if (!log_enabled(level)) return;
+  std::string out(line);
+  field(out, "route", context.route);
+  field(out, "channel", context.channel);
+  field(out, "uniqueid", context.uniqueid);
+  field(out, "peer", context.peer);
+  log(level, out);
 }
 
 }  // namespace costrix

@@ -1,5 +1,7 @@
 #include <costrix/agi/session.hpp>
 
+#include "../library_metrics.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -70,6 +72,10 @@ result<session::step> session::begin(std::string_view line) {
   if (hung_up_) return fail(errc::hangup, "the caller hung up before this command");
   parser_.reset();
   boost::system::error_code ec;
+  if (metrics::library().enabled()) {
+    sent_at_ = std::chrono::steady_clock::now();
+    metrics::lib::agi().bytes_out.inc(line.size());
+  }
   std::size_t n = stream_.write_some(line, ec);
   if (ec && ec != asio::error::would_block) return fail(broken(error{errc::disconnected, ec.message()}));
   deadline_.arm(options_.command_timeout);
@@ -111,6 +117,17 @@ result<session::step> session::resume(const boost::system::error_code& wait_erro
   deadline_.disarm();
   if (parser_.get().hangup) hung_up_ = true;
   return step::done;
+}
+
+void session::command_done(std::size_t index, const error* e) noexcept {
+  if (!metrics::library().enabled()) return;
+  const auto& m = metrics::lib::agi();
+  m.commands[index].inc();
+  if (sent_at_ != std::chrono::steady_clock::time_point{}) {
+    m.duration[index].observe(std::chrono::steady_clock::now() - sent_at_);
+    sent_at_ = {};
+  }
+  if (e) m.errors[metrics::lib::error_kind(*e)].inc();
 }
 
 error session::wait_failed(const boost::system::error_code& ec) {

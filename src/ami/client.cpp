@@ -1,6 +1,8 @@
 #include <costrix/ami/client.hpp>
 
 #include <costrix/log.hpp>
+
+#include "../library_metrics.hpp"
 #include <costrix/proto/ami/login_key.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -160,6 +162,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       free_.pop_back();
     }
     slot& s = slots_[index];
+    const std::size_t encoded_at = out_.size();
     auto encoded = op->encode(out_, id_of(index, s.generation));
     if (!encoded) {
       free_.push_back(index);
@@ -173,6 +176,8 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     ++live_;
     in_flight_.store(live_, std::memory_order_relaxed);
     actions_.fetch_add(1, std::memory_order_relaxed);
+    metrics::lib::ami().in_flight.inc();
+    metrics::lib::count_ami_action_text(std::string_view(out_).substr(encoded_at));
     if (timeout.count() > 0) {
       s.timer.expires_after(timeout);
       s.timer.async_wait([w = weak_from_this(), index, generation = s.generation, timeout](boost::system::error_code ec) {
@@ -199,6 +204,9 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     free_.push_back(index);
     --live_;
     in_flight_.store(live_, std::memory_order_relaxed);
+    metrics::lib::ami().in_flight.dec();
+    if (!r) metrics::lib::ami().errors[metrics::lib::error_kind(r.error())].inc();
+    if (!r && r.error() == errc::timeout) metrics::lib::ami().timed_out.inc();
     op->complete(std::move(r));
   }
 
@@ -576,6 +584,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       auto r = co_await establish();
       if (r) {
         reconnects_.fetch_add(1, std::memory_order_relaxed);
+        metrics::lib::ami().reconnects.inc();
         break;
       }
       log(log_level::info, fmt::format("ami: reconnecting to {}:{} failed: {}", opts_.host, opts_.port, r.error().what()));
@@ -721,6 +730,8 @@ event_stream client::stream(stream_options options) {
   s->names = std::move(options.names);
   s->capacity = options.capacity;
   s->policy = options.policy;
+  s->drop_metric = metrics::lib::ami().event_drops;
+  s->depth_metric = metrics::lib::ami().event_depth;
   impl_->run([c = impl_, s] { c->streams_.push_back(s); });
   return event_stream{impl_, std::move(s)};
 }

@@ -1,6 +1,8 @@
 #include <costrix/esl/client.hpp>
 
 #include <costrix/log.hpp>
+
+#include "../library_metrics.hpp"
 #include <costrix/proto/ami/message.hpp>  // iequals
 #include <costrix/proto/esl/command.hpp>
 
@@ -169,6 +171,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     ++live_;
     in_flight_.store(live_, std::memory_order_relaxed);
     commands_.fetch_add(1, std::memory_order_relaxed);
+    metrics::lib::count_esl_command(op->kind == op_kind::api ? 0 : op->kind == op_kind::bgapi ? 1 : 2);
     fifo_.push_back(op);
     if (op->kind == op_kind::bgapi) jobs_.emplace(op->job_uuid, op);
     milliseconds timeout = timeout_of(*op);
@@ -542,6 +545,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       auto r = co_await establish();
       if (r) {
         reconnects_.fetch_add(1, std::memory_order_relaxed);
+        metrics::lib::esl().reconnects.inc();
         break;
       }
       log(log_level::info, fmt::format("esl: reconnecting to {}:{} failed: {}", opts_.host, opts_.port, r.error().what()));
@@ -700,6 +704,8 @@ event_stream client::stream(stream_options options) {
   s->names = std::move(options.names);
   s->capacity = options.capacity;
   s->policy = options.policy;
+  s->drop_metric = metrics::lib::esl().event_drops;
+  s->depth_metric = metrics::lib::esl().event_depth;
   impl_->run([c = impl_, s] {
     auto added = c->add_wanted(s->names.empty() ? std::vector<std::string>{"ALL"} : s->names);
     if (!added.empty()) c->send_detached(c->event_command(added, false));

@@ -3,6 +3,9 @@
 #include <costrix/io/listener.hpp>
 #include <costrix/log.hpp>
 
+#include "../library_metrics.hpp"
+#include "log_call.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -25,6 +28,7 @@
 namespace costrix::esl {
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using metrics::lib::end_cause;
 
 struct server::route_entry {
   std::string exact;
@@ -51,6 +55,7 @@ struct server::call {
   esl::session session;
   std::shared_ptr<const route_table> routes;  // keeps the handler alive for the whole call
   asio::cancellation_signal cancel;           // cancels what the handler awaits (stop's deadline)
+  metrics::lib::end_cause cause = metrics::lib::end_cause::handler_returned;
   call* prev = nullptr;
   call* next = nullptr;
 };
@@ -85,6 +90,7 @@ struct server::core_state {
 server::server(runtime& rt, server_options options)
     : rt_(rt), options_(std::move(options)), routes_(std::make_shared<const route_table>()) {
   for (unsigned i = 0; i < rt_.size(); ++i) cores_.push_back(std::make_unique<core_state>(rt_.executor(i)));
+  metrics::lib::esl_outbound(), metrics::lib::esl();  // every series registered before the first call
 }
 
 server::~server() {
@@ -141,13 +147,14 @@ bool out_of_resources(int e) noexcept { return e == EMFILE || e == ENFILE || e =
 
 // After stop()'s grace the handler's awaits are cancelled and Asio throws
 // operation_aborted at the next one: the expected end of a stopped call.
-void log_threw(const session& s, std::exception_ptr e, bool stopping) {
+void log_threw(const session& s, std::string_view peer, std::string_view route, std::exception_ptr e,
+               bool stopping) {
   std::string what = "an exception that is not a std::exception";
   try {
     std::rethrow_exception(e);
   } catch (const boost::system::system_error& ex) {
     if (stopping && ex.code() == asio::error::operation_aborted) {
-      log(log_level::info, fmt::format("esl: call {} ended by the server's stop", s.uuid()));
+      log_call(log_level::info, s, peer, route, "esl: the call ended by the server's stop");
       return;
     }
     what = ex.what();
@@ -155,8 +162,7 @@ void log_threw(const session& s, std::exception_ptr e, bool stopping) {
     what = ex.what();
   } catch (...) {
   }
-  log(log_level::error, fmt::format("esl: the handler of call {} (destination {}) threw: {}", s.uuid(),
-                                    s.destination_number(), what));
+  log_call(log_level::error, s, peer, route, fmt::format("esl: the handler threw: {}", what));
 }
 
 }  // namespace
@@ -195,6 +201,7 @@ void server::admit(core_state& cs, int fd) {
   accepted_.fetch_add(1, std::memory_order_relaxed);
   if (active_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
     refused_.fetch_add(1, std::memory_order_relaxed);
+    metrics::lib::esl_outbound().refused.inc();
     ++cs.refused_unlogged;
     if (auto now = std::chrono::steady_clock::now(); now - cs.refused_logged_at >= std::chrono::seconds(1)) {
       log(log_level::warning, fmt::format("esl: refused {} connection(s): {} sessions already active",
@@ -206,6 +213,8 @@ void server::admit(core_state& cs, int fd) {
     session_ended();
     return;
   }
+  metrics::lib::esl_outbound().sessions.inc();
+  metrics::lib::esl_outbound().active.inc();
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   auto* c = new call(cs.executor, fd, options_.session);
@@ -220,21 +229,28 @@ awaitable<void> server::serve(call* c) {
   try {
     auto started = co_await s.start();
     if (!started) {
-      log(log_level::info, fmt::format("esl: {}: no channel data: {}", c->stream.peer(), started.error().what()));
+      log_call(log_level::info, s, c->stream.peer(), {}, fmt::format("esl: no channel data: {}", started.error().what()));
+      c->cause = started.error() == errc::timeout ? end_cause::timeout : end_cause::no_environment;
     } else {
       c->routes = routes_.load();
       auto value = s.channel_data().get(options_.route_by).value_or(std::string_view{});
       if (const handler* h = c->routes->find(value)) {
-        log(log_level::debug, fmt::format("esl: call {} ({} \"{}\")", s.uuid(), options_.route_by, value));
+        log_call(log_level::debug, s, c->stream.peer(), value, fmt::format("esl: a call routed by {}", options_.route_by));
         co_await (*h)(s);
+        if (!s.hangup_cause().empty()) c->cause = end_cause::caller_hung_up;
       } else {
-        log(log_level::warning, fmt::format("esl: no route for {} \"{}\" (call {})", options_.route_by, value, s.uuid()));
+        c->cause = end_cause::no_route;
+        log_call(log_level::warning, s, c->stream.peer(), value, fmt::format("esl: no route for {} \"{}\"", options_.route_by, value));
       }
     }
   } catch (...) {
     thrown = std::current_exception();
   }
-  if (thrown) log_threw(s, thrown, stopping_.load(std::memory_order_relaxed));
+  if (thrown) {
+    auto route = s.channel_data().get(options_.route_by).value_or(std::string_view{});
+    log_threw(s, c->stream.peer(), route, thrown, stopping_.load(std::memory_order_relaxed));
+  }
+  if (thrown) c->cause = stopping_.load(std::memory_order_relaxed) ? end_cause::server_stop : end_cause::handler_threw;
   // The session's own coroutines must end before the call is freed, whatever stop() cancels now.
   co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
   co_await asio::this_coro::throw_if_cancelled(false);
@@ -244,6 +260,7 @@ awaitable<void> server::serve(call* c) {
 // Runs once the call's coroutines are gone: only now may stop()'s callback
 // run, and the server be destroyed after it.
 void server::finish(core_state& cs, call* c) {
+  metrics::lib::esl_outbound().end(c->cause);
   cs.erase(c);
   delete c;
   session_ended();

@@ -3,6 +3,9 @@
 #include <costrix/log.hpp>
 #include <costrix/proto/esl/command.hpp>
 
+#include "../library_metrics.hpp"
+#include "log_call.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -252,7 +255,7 @@ void session::dispatch(const wire::message& m) {
     case wire::content_type::command_reply:
     case wire::content_type::api_response: {
       if (replies_.empty()) {
-        log(log_level::warning, fmt::format("esl: {}: a reply nothing waits for: {}", uuid_, m.reply_text()));
+        log_call(log_level::warning, *this, stream_.peer(), {}, fmt::format("esl: a reply nothing waits for: {}", m.reply_text()));
         return;
       }
       auto w = std::move(replies_.front());
@@ -272,7 +275,7 @@ void session::dispatch(const wire::message& m) {
     case wire::content_type::event_json: {
       auto e = decoder_.decode(m);
       if (!e) {
-        log(log_level::warning, fmt::format("esl: {}: an event that does not decode: {}", uuid_, e.error().what()));
+        log_call(log_level::warning, *this, stream_.peer(), {}, fmt::format("esl: an event that does not decode: {}", e.error().what()));
         return;
       }
       on_event(*e);
@@ -411,6 +414,7 @@ awaitable<result<std::string>> session::send(std::string_view bytes) {
   replies_.push_back(w);
   write(bytes);
   auto got = co_await wait(*w);
+  if (!got) metrics::lib::esl().errors[metrics::lib::error_kind(got.error())].inc();
   if (!got) co_return fail(std::move(got).error());
   if (!w->ok) co_return fail(errc::failed, std::move(w->text));
   co_return std::move(w->text);
@@ -418,6 +422,7 @@ awaitable<result<std::string>> session::send(std::string_view bytes) {
 
 awaitable<result<std::string>> session::command(std::string_view text) {
   std::string bytes{text};
+  metrics::lib::esl().commands_other.inc();
   while (bytes.ends_with('\n')) bytes.pop_back();
   bytes += "\n\n";
   co_return co_await send(bytes);
@@ -426,6 +431,7 @@ awaitable<result<std::string>> session::command(std::string_view text) {
 awaitable<result<std::string>> session::api(std::string_view command_line) {
   std::string bytes;
   if (auto e = wire::encode(wire::api{command_line}, bytes); !e) co_return fail(std::move(e).error());
+  metrics::lib::esl().commands_api.inc();
   co_return co_await send(bytes);
 }
 
@@ -439,6 +445,7 @@ awaitable<result<session::completion>> session::run(std::string_view app, std::s
                     .event_uuid = app_uuid};
   std::string bytes;
   if (auto e = wire::encode(cmd, bytes); !e) co_return fail(std::move(e).error());
+  metrics::lib::count_esl_execute(app);
   std::shared_ptr<detail::exec_waiter> x;
   if (options_.myevents) {
     x = std::make_shared<detail::exec_waiter>(stream_.get_executor(), waiter::kind::execute);

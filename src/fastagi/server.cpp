@@ -3,6 +3,8 @@
 #include <costrix/io/listener.hpp>
 #include <costrix/log.hpp>
 
+#include "../library_metrics.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -27,6 +29,7 @@
 namespace costrix::fastagi {
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using metrics::lib::end_cause;
 
 struct server::route_entry {
   std::string exact;
@@ -110,6 +113,7 @@ struct server::core_state {
 server::server(runtime& rt, server_options options)
     : rt_(rt), options_(std::move(options)), routes_(std::make_shared<const route_table>()) {
   for (unsigned i = 0; i < rt_.size(); ++i) cores_.push_back(std::make_unique<core_state>(rt_.executor(i)));
+  metrics::lib::fastagi(), metrics::lib::agi();  // every series registered before the first call
 }
 
 server::~server() {
@@ -166,15 +170,27 @@ namespace {
 // of calls does not hold the core while sessions wait.
 constexpr int accepts_per_wakeup = 64;
 
+end_cause no_environment_cause(const error& e) noexcept {
+  return e == errc::timeout ? end_cause::timeout : end_cause::no_environment;
+}
+
 bool out_of_resources(int e) noexcept { return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM; }
 
 void log_no_environment(io::stream& stream, const error& e) {
-  log(log_level::info, fmt::format("fastagi: {}: no AGI environment: {}", stream.peer(), e.what()));
+  if (!log_enabled(log_level::info)) return;
+  std::string peer = stream.peer();
+  log(log_level::info, {.peer = peer}, fmt::format("fastagi: no AGI environment: {}", e.what()));
+}
+
+// A call's line: its route, channel, uniqueid and peer follow the text.
+void log_call(log_level level, const agi::session& s, std::string_view line) {
+  if (!log_enabled(level)) return;
+  std::string peer = s.peer();
+  log(level, {s.script(), s.env().channel(), s.env().uniqueid(), peer}, line);
 }
 
 void log_no_route(const agi::session& s) {
-  log(log_level::warning, fmt::format("fastagi: no route for script \"{}\" (request {}, channel {})", s.script(),
-                                      s.env().request(), s.env().channel()));
+  log_call(log_level::warning, s, fmt::format("fastagi: no route for script \"{}\"", s.script()));
 }
 
 // After stop()'s grace the handler's awaits are cancelled, and Asio throws
@@ -185,8 +201,7 @@ void log_threw(const agi::session& s, std::exception_ptr e, bool stopping) {
     std::rethrow_exception(e);
   } catch (const boost::system::system_error& ex) {
     if (stopping && ex.code() == asio::error::operation_aborted) {
-      log(log_level::info, fmt::format("fastagi: script \"{}\" on channel {} ended by the server's stop",
-                                       s.script(), s.env().channel()));
+      log_call(log_level::info, s, "fastagi: the script ended by the server's stop");
       return;
     }
     what = ex.what();
@@ -194,8 +209,7 @@ void log_threw(const agi::session& s, std::exception_ptr e, bool stopping) {
     what = ex.what();
   } catch (...) {
   }
-  log(log_level::error, fmt::format("fastagi: script \"{}\" on channel {} ({}) threw: {}", s.script(),
-                                    s.env().channel(), s.env().uniqueid(), what));
+  log_call(log_level::error, s, fmt::format("fastagi: the script threw: {}", what));
 }
 
 }  // namespace
@@ -235,6 +249,7 @@ void server::admit(core_state& cs, int fd) {
   accepted_.fetch_add(1, std::memory_order_relaxed);
   if (active_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
     refused_.fetch_add(1, std::memory_order_relaxed);
+    metrics::lib::fastagi().refused.inc();
     // One line a second at most, so that a flood does not flood the log too.
     ++cs.refused_unlogged;
     if (auto now = std::chrono::steady_clock::now(); now - cs.refused_logged_at >= std::chrono::seconds(1)) {
@@ -247,6 +262,8 @@ void server::admit(core_state& cs, int fd) {
     session_ended();
     return;
   }
+  metrics::lib::fastagi().sessions.inc();
+  metrics::lib::fastagi().active.inc();
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   auto* c = new call(cs.executor, fd, options_.session);
@@ -257,7 +274,7 @@ void server::admit(core_state& cs, int fd) {
   if (!started) {
     cs.running.push_back(c);
     log_no_environment(c->stream, started.error());
-    return finish(cs, c);
+    return finish(cs, c, static_cast<int>(no_environment_cause(started.error())));
   }
   if (*started) {
     cs.running.push_back(c);
@@ -287,7 +304,7 @@ void server::await_environment(core_state& cs, call* c) {
     cs.running.push_back(c);
     if (!started) {
       log_no_environment(c->stream, started.error());
-      return finish(cs, c);
+      return finish(cs, c, static_cast<int>(no_environment_cause(started.error())));
     }
     run_handler(cs, c);
   });
@@ -327,7 +344,11 @@ struct server::entry {
       thrown = std::current_exception();
     }
     if (thrown) log_threw(c.session, thrown, self.stopping_.load(std::memory_order_relaxed));
-    self.finish(cs, &c);
+    end_cause cause = thrown ? (self.stopping_.load(std::memory_order_relaxed) ? end_cause::server_stop
+                                                                              : end_cause::handler_threw)
+                      : c.session.hung_up() ? end_cause::caller_hung_up
+                                            : end_cause::handler_returned;
+    self.finish(cs, &c, static_cast<int>(cause));
   }
 };
 
@@ -336,7 +357,7 @@ void server::run_handler(core_state& cs, call* c) {
   const handler* h = c->routes->find(c->session.script());
   if (h == nullptr) {
     log_no_route(c->session);
-    return finish(cs, c);
+    return finish(cs, c, static_cast<int>(end_cause::no_route));
   }
   auto slot = c->cancel.slot();
   asio::detail::awaitable_handler<asio::any_io_executor, void>(entry::run(*this, cs, *c, *h), cs.executor, slot,
@@ -346,7 +367,8 @@ void server::run_handler(core_state& cs, call* c) {
 
 // Runs once the call's coroutines are gone: only now may stop()'s callback
 // run, and the server be destroyed after it.
-void server::finish(core_state& cs, call* c) {
+void server::finish(core_state& cs, call* c, int cause) {
+  metrics::lib::fastagi().end(static_cast<end_cause>(cause));
   c->stream.close();
   (c->waiting ? cs.waiting : cs.running).erase(c);
   delete c;

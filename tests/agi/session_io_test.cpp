@@ -1,6 +1,7 @@
 // agi::session against a scripted peer on a socketpair: timeouts, broken peers,
 // garbage, limits, and the allocation count of the command path.
 #include <costrix/agi/session.hpp>
+#include <costrix/metrics.hpp>
 
 #include "alloc_counter.hpp"
 #include "scripted_peer.hpp"
@@ -202,7 +203,11 @@ TEST_CASE("session: HANGUP fails the command in flight and every later one - uns
   f.checks.verify();
 }
 
-TEST_CASE("session: commands allocate nothing once warm", "[agi][session][alloc]") {
+TEST_CASE("session: commands allocate nothing once warm - with metrics off and on", "[agi][session][alloc]") {
+  const bool metrics_on = GENERATE(false, true);
+  costrix::metrics::library().enable(metrics_on);
+  const costrix::metrics::labels stream_file{{"command", "STREAM FILE"}};
+  const double counted_before = costrix::metrics::library().collect().value("costrix_commands_total", stream_file).value_or(0);
   fixture f;
   constexpr int rounds = 2000;
   std::thread peer([fd = f.pair.far()] {
@@ -228,4 +233,7 @@ TEST_CASE("session: commands allocate nothing once warm", "[agi][session][alloc]
   peer.join();
   if (!costrix::test::counting_allocations) WARN("allocation counting is off under sanitizers");
   else CHECK(during == 0);
+  const double counted = costrix::metrics::library().collect().value("costrix_commands_total", stream_file).value_or(0);
+  CHECK(counted - counted_before == (metrics_on ? rounds : 0));
+  costrix::metrics::library().enable(false);
 }

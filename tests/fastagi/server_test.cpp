@@ -176,7 +176,7 @@ TEST_CASE("fastagi: an exception in a handler is logged and ends only that call"
   auto r = s.call({.script = "boom", .channel = "PJSIP/boom-1"});
   REQUIRE(r);
   CHECK(commands(*r) == std::vector<std::string>{"ANSWER"});
-  CHECK(log.contains("script \"boom\" on channel PJSIP/boom-1"));
+  CHECK(log.contains("fastagi: the script threw: handler bug route=boom channel=PJSIP/boom-1 uniqueid=1700000000.1 peer=127.0.0.1:"));
   CHECK(log.contains("handler bug"));
   auto next = s.call({.script = "demo"});
   REQUIRE(next);

@@ -179,6 +179,7 @@ class session {
   static std::string& line_scratch();  // the thread's buffer to encode a command into
   error broken(error e);
   error wait_failed(const boost::system::error_code& ec);
+  void command_done(std::size_t index, const error* e) noexcept;  // metrics: count it and its latency
 
   io::stream& stream_;
   session_options options_;
@@ -189,6 +190,7 @@ class session {
   std::uint32_t unsent_size_ = 0;
   std::uint32_t unsent_offset_ = 0;
   io::deadline deadline_;
+  std::chrono::steady_clock::time_point sent_at_{};  // while metrics are on
   std::unique_ptr<proto::agi::environment_parser> starting_;  // while the environment arrives
   std::atomic<bool> hung_up_{false};
   bool broken_ = false;
@@ -215,6 +217,8 @@ class exchange_op {
     if (step && *step == session::step::wait_read) return s.async_wait_readable(std::move(*this));
     if (step && *step == session::step::wait_write) return s.async_wait_writable(std::move(*this));
     reply_type r = outcome(std::move(step));
+    constexpr std::size_t index = proto::agi::command_index(C::name);
+    session_->command_done(index, r.has_error() ? &r.error() : nullptr);
     if (!initiating) return std::move(handler_)(std::move(r));
     // Never complete inside the initiating call.
     auto ex = boost::asio::get_associated_executor(handler_, s.get_executor());

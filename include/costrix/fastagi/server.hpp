@@ -78,7 +78,7 @@ class server {
   void await_environment(core_state& cs, call* c);
   void arm_environment_timer(core_state& cs);
   void run_handler(core_state& cs, call* c);
-  void finish(core_state& cs, call* c);
+  void finish(core_state& cs, call* c, int cause);  // cause: metrics::lib::end_cause
   void session_ended();
   void maybe_stopped();
   void update_routes(const std::function<void(route_table&)>& change);

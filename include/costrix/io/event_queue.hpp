@@ -2,6 +2,7 @@
 // event consumer. The reader never waits for the consumer: a full queue drops.
 #pragma once
 
+#include <costrix/metrics.hpp>
 #include <costrix/result.hpp>
 
 #include <atomic>
@@ -33,6 +34,13 @@ struct event_queue {
   std::deque<T> queue;
   std::shared_ptr<event_waiter<T>> waiter;
   bool closed = false;
+  metrics::counter drop_metric;  // set by the client: costrix_event_queue_drops_total
+  metrics::gauge depth_metric;   // costrix_event_queue_depth
+
+  event_queue() = default;
+  event_queue(const event_queue&) = delete;
+  event_queue& operator=(const event_queue&) = delete;
+  ~event_queue() { depth_metric.add(-static_cast<std::int64_t>(queue.size())); }
   std::atomic<std::uint64_t> dropped{0};
 
   /// Hands `item` to the waiting consumer, or queues it (dropping by `policy` when full).
@@ -45,10 +53,13 @@ struct event_queue {
     }
     if (queue.size() >= capacity) {
       dropped.fetch_add(1, std::memory_order_relaxed);
+      drop_metric.inc();
       if (policy == overflow_policy::drop_newest || capacity == 0) return;
       queue.pop_front();
+      depth_metric.dec();
     }
     queue.emplace_back(item);
+    depth_metric.inc();
   }
 
   /// A next(): completes at once with a queued event, or waits for one.
@@ -57,6 +68,7 @@ struct event_queue {
     if (!queue.empty()) {
       T item = std::move(queue.front());
       queue.pop_front();
+      depth_metric.dec();
       return w->complete(std::move(item));
     }
     if (waiter) return w->complete(fail(errc::invalid_argument, "another next() is waiting on this stream"));
@@ -74,6 +86,7 @@ struct event_queue {
   void close() {
     if (closed) return;
     closed = true;
+    depth_metric.add(-static_cast<std::int64_t>(queue.size()));
     queue.clear();
     if (auto w = std::move(waiter)) w->complete(fail(errc::cancelled, "the event stream is closed"));
   }

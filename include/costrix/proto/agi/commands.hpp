@@ -582,4 +582,24 @@ struct raw {
   static result<raw_reply> decode(const reply& r);
 };
 
+/// Every modelled command's name, in the order above (metrics label them by it).
+inline constexpr std::string_view command_names[] = {
+    answer::name, asyncagi_break::name, channel_status::name, control_stream_file::name, database_del::name,
+    database_deltree::name, database_get::name, database_put::name, exec::name, get_data::name,
+    get_full_variable::name, get_option::name, get_variable::name, gosub::name, hangup::name, noop::name,
+    receive_char::name, receive_text::name, record_file::name, say_alpha::name, say_date::name,
+    say_datetime::name, say_digits::name, say_number::name, say_phonetic::name, say_time::name,
+    send_image::name, send_text::name, set_autohangup::name, set_callerid::name, set_context::name,
+    set_extension::name, set_music::name, set_priority::name, set_variable::name,
+    speech_activate_grammar::name, speech_create::name, speech_deactivate_grammar::name, speech_destroy::name,
+    speech_load_grammar::name, speech_recognize::name, speech_set::name, speech_unload_grammar::name,
+    stream_file::name, tdd_mode::name, verbose::name, wait_for_digit::name};
+
+/// The index of `name` in command_names; std::size(command_names) for raw lines.
+constexpr std::size_t command_index(std::string_view name) noexcept {
+  std::size_t i = 0;
+  while (i < std::size(command_names) && command_names[i] != name) ++i;
+  return i;
+}
+
 }  // namespace costrix::proto::agi

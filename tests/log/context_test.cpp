@@ -1,0 +1,141 @@
+// Log lines about a call carry its context; spdlog takes them in one call; no secret is logged.
+#include <costrix/esl/server.hpp>
+#include <costrix/fastagi/server.hpp>
+#include <costrix/log.hpp>
+#include <costrix/metrics.hpp>
+#include <costrix/sim/agi_caller.hpp>
+#include <costrix/sim/esl_caller.hpp>
+
+#include "ami/fixture.hpp"
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+
+#ifdef COSTRIX_TEST_SPDLOG
+#include <costrix/log/spdlog.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <sstream>
+#endif
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace sim = costrix::sim;
+using costrix::awaitable;
+using costrix::log_level;
+
+namespace {
+
+// Every line at every level, for the test's lifetime.
+struct captured {
+  std::mutex m;
+  std::vector<std::pair<log_level, std::string>> lines;
+  captured() {
+    costrix::set_log_level(log_level::debug);
+    costrix::set_log_sink([this](log_level l, std::string_view line) {
+      std::lock_guard lock(m);
+      lines.emplace_back(l, std::string(line));
+    });
+  }
+  ~captured() {
+    costrix::set_log_sink(nullptr);
+    costrix::set_log_level(log_level::warning);
+  }
+  std::vector<std::string> containing(std::string_view needle) {
+    std::lock_guard lock(m);
+    std::vector<std::string> out;
+    for (const auto& [l, line] : lines)
+      if (line.find(needle) != std::string::npos) out.push_back(line);
+    return out;
+  }
+  bool any_contains(std::string_view needle) { return !containing(needle).empty(); }
+};
+
+}  // namespace
+
+TEST_CASE("log: a FastAGI call's line carries its route - channel - uniqueid and peer", "[log][fastagi]") {
+  captured log;
+  costrix::runtime rt{{.threads = 1}};
+  costrix::fastagi::server srv{rt, {.listen = "127.0.0.1:0"}};
+  REQUIRE(srv.start());
+  rt.start();
+  asio::io_context client;
+  sim::agi_call call{.script = "nowhere", .channel = "PJSIP/ctx-0001", .uniqueid = "1700000042.7"};
+  auto r = costrix::test::run(client, sim::call_fastagi({asio::ip::make_address("127.0.0.1"), srv.port()}, call));
+  REQUIRE(r);
+  costrix::test::latch_flag stopped;
+  srv.stop(0ms, [&] { stopped.set(); });
+  stopped.wait();
+  rt.stop();
+  rt.join();
+  auto lines = log.containing("no route for script");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].starts_with("fastagi: no route for script \"nowhere\" route=nowhere channel=PJSIP/ctx-0001 "
+                             "uniqueid=1700000042.7 peer=127.0.0.1:"));
+}
+
+TEST_CASE("log: an ESL outbound call's line carries its Unique-ID and Channel-Name", "[log][esl]") {
+  captured log;
+  costrix::runtime rt{{.threads = 1}};
+  costrix::esl::server srv{rt, {.listen = "127.0.0.1:0"}};
+  REQUIRE(srv.start());
+  rt.start();
+  asio::io_context client;
+  sim::esl_call call;
+  call.uuid = "0f1e2d3c-0000-4000-8000-000000000042";
+  call.destination_number = "7777";
+  auto r = costrix::test::run(client, sim::call_esl_outbound({asio::ip::make_address("127.0.0.1"), srv.port()}, call));
+  costrix::test::latch_flag stopped;
+  srv.stop(0ms, [&] { stopped.set(); });
+  stopped.wait();
+  rt.stop();
+  rt.join();
+  auto lines = log.containing("esl: no route for");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find(" route=7777 ") != std::string::npos);
+  CHECK(lines[0].find(" uniqueid=0f1e2d3c-0000-4000-8000-000000000042 peer=127.0.0.1:") != std::string::npos);
+}
+
+TEST_CASE("log: context values with spaces are quoted and empty ones left out", "[log]") {
+  captured log;
+  costrix::log(log_level::info, {.route = "a b", .uniqueid = "x\"y"}, "line");
+  auto lines = log.containing("line");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == "line route=\"a b\" uniqueid=\"x\\\"y\"");
+}
+
+TEST_CASE("log: AMI login lines never carry the secret", "[log][ami]") {
+  captured log;
+  costrix::metrics::library().enable();
+  {
+    ami_test::fixture f{{.secret = "Sup3r-Secret-Value"}};
+    f.run([&]() -> awaitable<void> {
+      auto r = co_await f.client.connect();
+      CHECK(r.error() == costrix::errc::auth_failed);
+      co_await f.shutdown();
+    }());
+  }
+  CHECK_FALSE(log.any_contains("Sup3r-Secret-Value"));
+  CHECK(costrix::metrics::to_prometheus(costrix::metrics::library().collect()).find("Sup3r") == std::string::npos);
+  costrix::metrics::library().enable(false);
+}
+
+#ifdef COSTRIX_TEST_SPDLOG
+TEST_CASE("log: one call routes costrix lines into a spdlog logger", "[log]") {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto logger = std::make_shared<spdlog::logger>("costrix-test", sink);
+  logger->set_pattern("%l|%v");
+  logger->set_level(spdlog::level::info);
+  costrix::log_to_spdlog(logger);
+  costrix::log(log_level::debug, "below the logger's level");
+  costrix::log(log_level::warning, {.channel = "PJSIP/x-1", .uniqueid = "1.2"}, "esl: something");
+  costrix::log_to_spdlog(nullptr);
+  costrix::set_log_level(log_level::warning);
+  CHECK(out.str() == "warning|esl: something channel=PJSIP/x-1 uniqueid=1.2\n");
+}
+#endif
