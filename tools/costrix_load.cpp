@@ -2,6 +2,7 @@
 // `costrix-load --help` lists the options; docs/simulator.md explains them.
 #include <costrix/io/listener.hpp>
 #include <costrix/sim/load.hpp>
+#include <costrix/version.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -23,7 +24,10 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* usage = R"(usage: costrix-load [options]
-  --target ADDR:PORT      FastAGI server (default 127.0.0.1:4573)
+  --target ADDR:PORT[,ADDR:PORT...]
+                          FastAGI server (default 127.0.0.1:4573); several: each call
+                          tries them in order and goes to the first that takes it
+                          (as Asterisk's hagi:// with SRV records); totals per target
   --script PATH?QUERY     agi_network_script of every call (default demo)
   --arg VALUE             an agi_arg_N (repeat for more)
   --calls N               stop after N calls (default 1000; 0 = no limit)
@@ -42,6 +46,7 @@ constexpr const char* usage = R"(usage: costrix-load [options]
   --show N                first play N calls one by one and print their conversation
   --json FILE             also write the results as JSON to FILE (- for standard output)
   --quiet                 no progress line
+  --version               print the version and exit
 )";
 
 struct cli {
@@ -49,6 +54,7 @@ struct cli {
   std::size_t show = 0;
   std::string json;
   bool quiet = false;
+  bool version = false;
 };
 
 bool split_rule(std::string_view text, std::string& name, std::string& value) {
@@ -65,6 +71,7 @@ bool parse(int argc, char** argv, cli& c) {
     std::string_view flag = argv[i];
     if (flag == "--park") { o.park = true; continue; }
     if (flag == "--quiet") { c.quiet = true; continue; }
+    if (flag == "--version") { c.version = true; continue; }
     if (i + 1 >= argc) return false;
     std::string v = argv[++i];
     std::string name, value;
@@ -90,7 +97,7 @@ bool parse(int argc, char** argv, cli& c) {
 }
 
 void show_calls(const cli& c) {
-  auto ep = costrix::io::parse_endpoint(c.load.target);
+  auto ep = costrix::io::parse_endpoint(c.load.target.substr(0, c.load.target.find(',')));  // the first target
   if (!ep) return;
   boost::asio::io_context ctx;
   for (std::size_t n = 0; n < c.show; ++n) {
@@ -123,6 +130,7 @@ int main(int argc, char** argv) {
     std::fputs(usage, stderr);
     return 2;
   }
+  if (c.version) return std::printf("costrix-load (costrix) %s\n", costrix::version_string), 0;
   if (c.show) show_calls(c);
   if (c.load.park) {
     c.load.on_parked = [](std::size_t n) {
