@@ -379,6 +379,8 @@ awaitable<result<call_report>> call_fastagi(std::vector<asio::ip::tcp::endpoint>
                                             play_options options, std::size_t* taken_by) {
   auto ex = co_await asio::this_coro::executor;
   result<call_report> outcome = fail(errc::invalid_argument, "no FastAGI server to call");
+  std::size_t own_counter = 0;
+  std::size_t* counter = options.commands_read ? options.commands_read : &own_counter;
   for (std::size_t i = 0; i < servers.size(); ++i) {
     asio::ip::tcp::socket socket{ex};
     auto [ec] = co_await socket.async_connect(servers[i], asio::as_tuple(asio::use_awaitable));
@@ -389,13 +391,12 @@ awaitable<result<call_report>> call_fastagi(std::vector<asio::ip::tcp::endpoint>
     auto* ctx_ex = socket.get_executor().target<io::stream::executor_type>();
     if (ctx_ex == nullptr) co_return fail(errc::invalid_argument, "call_fastagi runs on an io_context's executor");
     io::stream stream = io::stream::adopt(*ctx_ex, socket.release());
-    std::size_t commands = 0;
+    std::size_t before = *counter;
     play_options attempt_options = options;
-    attempt_options.commands_read = &commands;
+    attempt_options.commands_read = counter;
     agi_call attempt = call;
     outcome = co_await play(stream, std::move(attempt), std::move(attempt_options));
-    if (options.commands_read) *options.commands_read += commands;
-    bool not_taken = commands == 0 && (outcome || outcome.error() == errc::disconnected);
+    bool not_taken = *counter == before && (outcome || outcome.error() == errc::disconnected);
     if (!not_taken || i + 1 == servers.size()) {
       if (taken_by) *taken_by = i;
       break;
