@@ -99,31 +99,15 @@ struct demo_process {
   }
   // The exit status, once the process has exited (10 s at most; -1 if not).
   int exit_status() {
-    auto give_up = std::chrono::steady_clock::now() + 10s;
-    for (;;) {
-      int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) == pid) {
-        reaped = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      if (std::chrono::steady_clock::now() > give_up) return -1;
-      std::this_thread::sleep_for(1ms);
-    }
+    int status = 0;
+    reaped = costrix::test::eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; });
+    if (!reaped) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 };
 
 const std::regex serving{R"(fastagi_demo\[(\d+)\]: serving agi://127\.0\.0\.1:(\d+)/)"};
 const std::regex stopped{R"(fastagi_demo\[(\d+)\]: stopped after (\d+) calls)"};
-
-template <class Condition>
-bool await_condition(Condition done) {
-  auto give_up = std::chrono::steady_clock::now() + 10s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 // Coroutines as functions: their parameters live in the frame (a lambda's
 // captures would die with the closure).
@@ -170,7 +154,7 @@ TEST_CASE("graceful: SIGUSR2 hands the listening sockets to a new process and no
   sim::load_options o{.target = "127.0.0.1:" + port, .concurrency = 20, .calls = 0, .threads = 1};
   o.call.script = "demo";
   auto running = std::async(std::launch::async, [&] { return sim::run_load(o, &progress); });
-  REQUIRE(await_condition([&] { return progress.ok.load() >= 300; }));
+  REQUIRE(costrix::test::eventually([&] { return progress.ok.load() >= 300; }));
 
   REQUIRE(::kill(old.pid, SIGUSR2) == 0);
   // The successor prints its banner on the same pipe; the old process drains.
@@ -190,7 +174,7 @@ TEST_CASE("graceful: SIGUSR2 hands the listening sockets to a new process and no
   }
   CHECK(old.exit_status() == 0);
   auto at_exit = progress.ok.load();
-  REQUIRE(await_condition([&] { return progress.ok.load() >= at_exit + 300; }));  // served by the successor
+  REQUIRE(costrix::test::eventually([&] { return progress.ok.load() >= at_exit + 300; }));  // served by the successor
   progress.stop = true;
   auto r = running.get();
 

@@ -10,7 +10,6 @@
 #include <catch2/catch.hpp>
 
 #include <future>
-#include <thread>
 
 using namespace std::chrono_literals;
 using costrix::awaitable;
@@ -137,33 +136,18 @@ TEST_CASE("sim: rules delay - replace - hang up and hold", "[sim]") {
   CHECK(ch.last_command() == "unknown");
 }
 
-namespace {
-
-// Polls `done` (on the test thread) until it holds or 10 s have passed.
-template <class Condition>
-bool await_condition(Condition done) {
-  auto give_up = std::chrono::steady_clock::now() + 10s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
-}  // namespace
-
 TEST_CASE("load: several targets - a stopped target is skipped and no call is lost", "[sim][load]") {
   served first, second;
   sim::load_progress progress;
   sim::load_options o{.target = first.target() + "," + second.target(), .concurrency = 20, .calls = 0, .threads = 2};
   o.call.script = "demo";
   auto running = std::async(std::launch::async, [&] { return sim::run_load(o, &progress); });
-  REQUIRE(await_condition([&] { return progress.ok.load() >= 300; }));
+  REQUIRE(costrix::test::eventually([&] { return progress.ok.load() >= 300; }));
   costrix::test::latch_flag stopped;
   first.srv.stop(2s, [&] { stopped.set(); });  // the calls in flight finish; new ones are refused
   stopped.wait();
   auto at_stop = progress.ok.load();
-  REQUIRE(await_condition([&] { return progress.ok.load() >= at_stop + 300; }));
+  REQUIRE(costrix::test::eventually([&] { return progress.ok.load() >= at_stop + 300; }));
   progress.stop = true;
   auto r = running.get();
   INFO(r.text());
