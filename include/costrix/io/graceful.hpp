@@ -32,6 +32,8 @@ struct graceful_options {
   std::vector<std::string> successor;
 };
 
+/// Create it after the runtime and the servers, on the thread that runs
+/// main(); destroy it after runtime::run() has returned.
 class graceful {
  public:
   /// A server's stop(grace, on_stopped).
