@@ -1,5 +1,6 @@
 // Listening sockets a server adopts instead of binding (systemd, a hand-over).
 #include <costrix/fastagi/server.hpp>
+#include <costrix/io/graceful.hpp>
 #include <costrix/io/listener.hpp>
 #include <costrix/sim/agi_caller.hpp>
 
@@ -7,10 +8,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <string>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace std::chrono_literals;
@@ -102,4 +107,39 @@ TEST_CASE("listener: no systemd variables means no inherited sockets", "[listene
   CHECK(costrix::io::inherited_listeners().empty());
   ::unsetenv("LISTEN_FDS");
   ::unsetenv("LISTEN_PID");
+}
+
+TEST_CASE("listener: spawn_with_listeners passes the sockets by systemd's protocol", "[listener][graceful]") {
+  std::uint16_t port = 0;
+  int fd = listening_socket(port);
+  REQUIRE(fd >= 0);
+  char path[] = "/tmp/costrix-spawn-XXXXXX";
+  int out = ::mkstemp(path);
+  REQUIRE(out >= 0);
+  ::close(out);
+  // The child reports what it got: LISTEN_FDS, whether LISTEN_PID is its own
+  // pid, and whether descriptor 3 is a socket.
+  std::string script = std::string("echo \"$LISTEN_FDS $([ \"$LISTEN_PID\" = $$ ] && echo own-pid)") +
+                       " $([ -S /proc/$$/fd/3 ] && echo socket)\" > " + path;
+  std::vector<int> fds{fd};
+  auto pid = costrix::spawn_with_listeners({"sh", "-c", script}, fds);  // "sh": looked up in PATH
+  REQUIRE(pid);
+  int status = 0;
+  REQUIRE(::waitpid(*pid, &status, 0) == *pid);
+  CHECK(WIFEXITED(status));
+  std::ifstream in(path);
+  std::string got;
+  std::getline(in, got);
+  CHECK(got == "1 own-pid socket");
+  ::unlink(path);
+  ::close(fd);
+}
+
+TEST_CASE("listener: spawn_with_listeners reports a program it cannot run", "[listener][graceful]") {
+  auto pid = costrix::spawn_with_listeners({"/nonexistent/costrix-successor"}, {});
+  REQUIRE(!pid);
+  CHECK(pid.error().what().find("/nonexistent/costrix-successor") != std::string::npos);
+  auto none = costrix::spawn_with_listeners({}, {});
+  REQUIRE(!none);
+  CHECK(none.error() == costrix::errc::invalid_argument);
 }
