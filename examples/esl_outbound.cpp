@@ -1,12 +1,14 @@
 // An IVR on FreeSWITCH's outbound Event Socket. In the dialplan:
 //   <action application="socket" data="127.0.0.1:8084 async full"/>
 // It answers, asks for a 1-4 digit account number (3 tries), reads it back, and hangs up.
-//   esl_outbound [--listen 127.0.0.1:8084] [--threads N] [--metrics 127.0.0.1:9464]
-// SIGINT/SIGTERM stop it after the calls in flight have ended (5 s at most).
+//   esl_outbound [--listen 127.0.0.1:8084] [--threads N] [--drain SECONDS] [--listen-fd N]... [--metrics ADDR:PORT] [--version]
+// SIGINT/SIGTERM stop it after the calls in flight have ended (--drain, 5 s by
+// default); SIGUSR2 hands the listening sockets over to a new esl_outbound.
 #include <costrix/esl/server.hpp>
+#include <costrix/io/graceful.hpp>
+#include <costrix/io/listener.hpp>
 #include <costrix/metrics_server.hpp>
-
-#include <boost/asio/signal_set.hpp>
+#include <costrix/version.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -35,12 +37,18 @@ int main(int argc, char** argv) {
   options.listen = "127.0.0.1:8084";
   costrix::runtime_options rt_options;
   std::string metrics_at;
+  costrix::graceful_options graceful_options{.drain = 5s};
+  if (argc == 2 && std::string_view(argv[1]) == "--version")
+    return std::printf("esl_outbound (costrix) %s\n", costrix::version_string), 0;
+  options.listen_fds = costrix::io::inherited_listeners();
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view flag = argv[i];
-    if (flag == "--listen") options.listen = argv[i + 1];
+    if (flag == "--drain") graceful_options.drain = std::chrono::milliseconds(static_cast<long>(std::atof(argv[i + 1]) * 1000));
+    else if (flag == "--listen-fd") options.listen_fds.push_back(std::atoi(argv[i + 1]));
+    else if (flag == "--listen") options.listen = argv[i + 1];
     else if (flag == "--threads") rt_options.threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
     else if (flag == "--metrics") metrics_at = argv[i + 1];
-    else return std::fprintf(stderr, "usage: esl_outbound [--listen ADDR:PORT] [--threads N] [--metrics ADDR:PORT]\n"), 2;
+    else return std::fprintf(stderr, "usage: esl_outbound [--listen ADDR:PORT] [--threads N] [--drain SECONDS] [--listen-fd N]... [--metrics ADDR:PORT] [--version]\n"), 2;
   }
   costrix::runtime rt{rt_options};
   esl::server srv{rt, options};
@@ -51,10 +59,8 @@ int main(int argc, char** argv) {
   std::printf("esl_outbound: serving socket %s on %u threads\n", options.listen.c_str(), rt.size());
   std::fflush(stdout);
 
-  boost::asio::signal_set signals{rt.context(0), SIGINT, SIGTERM};
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (!ec) srv.stop(5s, [&] { rt.stop(); });
-  });
+  costrix::graceful graceful{rt, graceful_options};
+  graceful.add(srv).start();
   rt.run();
   return 0;
 }

@@ -107,6 +107,8 @@ result<std::unique_ptr<server>> server::start(std::string_view address, registry
   boost::system::error_code ec;
   i->acceptor.open(ep->protocol(), ec);
   if (!ec) i->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  // SO_REUSEPORT: a successor started by a hand-over binds the same address while this process drains.
+  if (!ec) i->acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
   if (!ec) i->acceptor.bind(*ep, ec);
   if (!ec) i->acceptor.listen(64, ec);
   if (ec) return fail(errc::invalid_argument, fmt::format("metrics: cannot listen on {}: {}", address, ec.message()));

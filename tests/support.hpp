@@ -7,7 +7,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <chrono>
 #include <future>
+#include <thread>
 
 namespace costrix::test {
 
@@ -29,5 +31,17 @@ class latch_flag {
  private:
   std::promise<void> promise_;
 };
+
+/// Polls `done` (a condition another thread makes true: a counter reaching a
+/// value, a process exiting) until it holds; false if it did not within `limit`.
+template <class Condition>
+bool eventually(Condition done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  auto give_up = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 
 }  // namespace costrix::test

@@ -2,6 +2,7 @@
 // testing AMI clients without a PBX. `costrix-ami-sim --help` lists the
 // options; docs/simulator.md explains what it answers.
 #include <costrix/io/runtime.hpp>
+#include <costrix/version.hpp>
 #include <costrix/sim/ami_server.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -44,6 +45,7 @@ constexpr const char* usage = R"(usage: costrix-ami-sim [options]
                               every --async-agi-interval, the first after one interval
   --async-agi-interval MS     (default 1000)
   --agi-arg VALUE             an argument of those calls (repeat for more)
+  --version                   print the version and exit
 Runs until SIGINT or SIGTERM, then prints what it received.
 )";
 
@@ -122,6 +124,8 @@ bool parse(int argc, char** argv, cli& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == "--version")
+    return std::printf("costrix-ami-sim (costrix) %s\n", costrix::version_string), 0;
   cli c;
   if (!parse(argc, argv, c)) {
     std::fputs(usage, stderr);

@@ -2,6 +2,7 @@
 // for testing ESL clients without a switch. `costrix-esl-sim --help` lists the
 // options; docs/simulator.md explains what it answers.
 #include <costrix/io/runtime.hpp>
+#include <costrix/version.hpp>
 #include <costrix/sim/esl_server.hpp>
 
 #include <chrono>
@@ -34,6 +35,7 @@ constexpr const char* usage = R"(usage: costrix-esl-sim [options]
   --deny-all                refuse every connection (text/rude-rejection)
   --flood RATE              unsolicited CHANNEL_CALLSTATE events per second (0: flat out)
   --flood-count N           stop the flood after N events (default: never)
+  --version                 print the version and exit
 Runs until SIGINT or SIGTERM, then prints what it received.
 )";
 
@@ -109,6 +111,8 @@ bool parse(int argc, char** argv, cli& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == "--version")
+    return std::printf("costrix-esl-sim (costrix) %s\n", costrix::version_string), 0;
   cli c;
   if (!parse(argc, argv, c)) {
     std::fputs(usage, stderr);

@@ -3,6 +3,7 @@
 // `costrix-load --help` lists the options; docs/simulator.md explains them.
 #include <costrix/io/listener.hpp>
 #include <costrix/sim/load.hpp>
+#include <costrix/version.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -26,7 +27,10 @@ namespace {
 constexpr const char* usage = R"(usage: costrix-load [options]
   --protocol fastagi|esl  what the calls speak: Asterisk's FastAGI (default), or FreeSWITCH's
                           outbound Event Socket as the `socket` application (an ESL outbound server)
-  --target ADDR:PORT      the server (default 127.0.0.1:4573; ESL: give its port, e.g. 127.0.0.1:8084)
+  --target ADDR:PORT[,ADDR:PORT...]
+                          the server (default 127.0.0.1:4573; ESL: give its port, e.g. 127.0.0.1:8084);
+                          FastAGI, several: each call tries them in order and goes to the first
+                          that takes it (as Asterisk's hagi:// with SRV records); totals per target
   --script PATH?QUERY     agi_network_script of every call (default demo)
   --arg VALUE             an agi_arg_N (repeat for more)
   --calls N               stop after N calls (default 1000; 0 = no limit)
@@ -48,6 +52,7 @@ constexpr const char* usage = R"(usage: costrix-load [options]
   --show N                first play N calls one by one and print their conversation
   --json FILE             also write the results as JSON to FILE (- for standard output)
   --quiet                 no progress line
+  --version               print the version and exit
 )";
 
 struct cli {
@@ -55,6 +60,7 @@ struct cli {
   std::size_t show = 0;
   std::string json;
   bool quiet = false;
+  bool version = false;
 };
 
 bool split_rule(std::string_view text, std::string& name, std::string& value) {
@@ -71,6 +77,7 @@ bool parse(int argc, char** argv, cli& c) {
     std::string_view flag = argv[i];
     if (flag == "--park") { o.park = true; continue; }
     if (flag == "--quiet") { c.quiet = true; continue; }
+    if (flag == "--version") { c.version = true; continue; }
     if (i + 1 >= argc) return false;
     std::string v = argv[++i];
     std::string name, value;
@@ -103,7 +110,7 @@ bool parse(int argc, char** argv, cli& c) {
 }
 
 void show_calls(const cli& c) {
-  auto ep = costrix::io::parse_endpoint(c.load.target);
+  auto ep = costrix::io::parse_endpoint(c.load.target.substr(0, c.load.target.find(',')));  // the first target
   if (!ep) return;
   boost::asio::io_context ctx;
   if (c.load.protocol == costrix::sim::load_protocol::esl) {
@@ -157,6 +164,7 @@ int main(int argc, char** argv) {
     std::fputs(usage, stderr);
     return 2;
   }
+  if (c.version) return std::printf("costrix-load (costrix) %s\n", costrix::version_string), 0;
   if (c.show) show_calls(c);
   if (c.load.park) {
     c.load.on_parked = [](std::size_t n) {

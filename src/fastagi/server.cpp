@@ -151,15 +151,14 @@ void server::clear_routes() {
 }
 
 result<void> server::start() {
-  auto ep = io::parse_endpoint(options_.listen);
-  if (!ep) return fail(std::move(ep).error());
+  auto acceptors = io::open_listeners(rt_, options_.listen, options_.listen_fds, options_.backlog);
+  if (!acceptors) return fail(std::move(acceptors).error());
   for (unsigned i = 0; i < cores_.size(); ++i) {
-    auto acceptor = io::listen_reuseport(rt_.executor(i), *ep, options_.backlog);
-    if (!acceptor) return fail(std::move(acceptor).error());
-    if (i == 0) ep->port(acceptor->local_endpoint().port());  // port 0: the others join the same port
-    cores_[i]->acceptor = std::move(*acceptor);
+    listening_fds_.push_back((*acceptors)[i].native_handle());
+    cores_[i]->acceptor = std::move((*acceptors)[i]);
   }
-  port_ = ep->port();
+  options_.listen_fds.clear();
+  port_ = cores_[0]->acceptor.local_endpoint().port();
   for (unsigned i = 0; i < cores_.size(); ++i) asio::co_spawn(rt_.executor(i), accept_loop(i), asio::detached);
   return ok();
 }
@@ -222,6 +221,9 @@ awaitable<void> server::accept_loop(unsigned core) {
     auto [wait_error] = co_await cs.acceptor.async_wait(tcp::acceptor::wait_read, asio::as_tuple(asio::use_awaitable));
     if (wait_error == asio::error::operation_aborted || !cs.acceptor.is_open()) co_return;
     for (int n = 0; n < accepts_per_wakeup && !wait_error; ++n) {
+      // Once stop() has begun, connections stay queued for whoever else holds
+      // the socket (the process taking over); one already accepted is served.
+      if (stopping_.load(std::memory_order_relaxed)) co_return;
       int fd = ::accept4(cs.acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         int e = errno;
@@ -230,11 +232,7 @@ awaitable<void> server::accept_loop(unsigned core) {
         wait_error.assign(e, boost::system::system_category());
         break;
       }
-      if (stopping_.load(std::memory_order_relaxed)) {
-        ::close(fd);
-        co_return;
-      }
-      admit(cs, fd);
+      admit(cs, fd);  // even when stop() has begun: it ends within the grace
     }
     if (wait_error) {
       // Out of descriptors (or another failure): wait, then serve again.

@@ -4,7 +4,11 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <charconv>
+#include <cstring>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 namespace costrix::io {
 namespace asio = boost::asio;
@@ -40,6 +44,69 @@ result<tcp::acceptor> listen_reuseport(const asio::any_io_executor& ex, const tc
   if (ec) return fail(errc::failed, "listen on " + ep.address().to_string() + ":" + std::to_string(ep.port()) +
                                         ": " + ec.message());
   return acceptor;
+}
+
+std::vector<int> inherited_listeners() {
+  int n = ::sd_listen_fds(1);
+  std::vector<int> fds;
+  for (int i = 0; i < n; ++i) fds.push_back(SD_LISTEN_FDS_START + i);
+  return fds;
+}
+
+namespace {
+
+// A duplicate of `fd`, checked to be a listening TCP socket, as an acceptor.
+result<tcp::acceptor> adopt(const asio::any_io_executor& ex, int fd) {
+  std::string what = "listening descriptor " + std::to_string(fd);
+  int listening = 0, type = 0;
+  socklen_t len = sizeof listening;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0)
+    return fail(errc::invalid_argument, what + ": not a socket");
+  len = sizeof type;
+  ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+  sockaddr_storage addr{};
+  socklen_t addr_len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len);
+  if (!listening || type != SOCK_STREAM || (addr.ss_family != AF_INET && addr.ss_family != AF_INET6))
+    return fail(errc::invalid_argument, what + ": not a listening TCP socket");
+  int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) return fail(errc::failed, what + ": dup: " + std::strerror(errno));
+  tcp::acceptor acceptor{ex};
+  boost::system::error_code ec;
+  acceptor.assign(addr.ss_family == AF_INET ? tcp::v4() : tcp::v6(), copy, ec);
+  if (ec) {
+    ::close(copy);
+    return fail(errc::failed, what + ": " + ec.message());
+  }
+  return acceptor;
+}
+
+}  // namespace
+
+result<std::vector<tcp::acceptor>> open_listeners(runtime& rt, std::string_view listen, std::span<const int> fds,
+                                                  int backlog) {
+  std::vector<tcp::acceptor> acceptors;
+  if (!fds.empty()) {
+    if (fds.size() > rt.size())
+      return fail(errc::invalid_argument, std::to_string(fds.size()) + " listening descriptors for " +
+                                              std::to_string(rt.size()) + " threads: at most one per thread");
+    for (unsigned i = 0; i < rt.size(); ++i) {
+      auto a = adopt(rt.executor(i), fds[i % fds.size()]);
+      if (!a) return fail(std::move(a).error());
+      acceptors.push_back(std::move(*a));
+    }
+    for (int fd : fds) ::close(fd);
+    return acceptors;
+  }
+  auto ep = parse_endpoint(listen);
+  if (!ep) return fail(std::move(ep).error());
+  for (unsigned i = 0; i < rt.size(); ++i) {
+    auto a = listen_reuseport(rt.executor(i), *ep, backlog);
+    if (!a) return fail(std::move(a).error());
+    if (i == 0) ep->port(a->local_endpoint().port());  // port 0: the others join the same port
+    acceptors.push_back(std::move(*a));
+  }
+  return acceptors;
 }
 
 }  // namespace costrix::io

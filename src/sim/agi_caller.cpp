@@ -345,6 +345,7 @@ awaitable<result<call_report>> play(io::stream& s, agi_call call, play_options o
       co_return fail(std::move(line).error());
     }
     auto arrived = clock::now();
+    if (options.commands_read) ++*options.commands_read;
     std::string reply = channel.reply(*line);
     report.timings.push_back({channel.last_command(), arrived - written});
     if (reply.starts_with("510") || reply.starts_with("520")) ++report.rejected;
@@ -370,14 +371,38 @@ awaitable<result<call_report>> play(io::stream& s, agi_call call, play_options o
 }
 
 awaitable<result<call_report>> call_fastagi(asio::ip::tcp::endpoint server, agi_call call, play_options options) {
+  std::vector<asio::ip::tcp::endpoint> servers{server};
+  co_return co_await call_fastagi(std::move(servers), std::move(call), std::move(options));
+}
+
+awaitable<result<call_report>> call_fastagi(std::vector<asio::ip::tcp::endpoint> servers, agi_call call,
+                                            play_options options, std::size_t* taken_by) {
   auto ex = co_await asio::this_coro::executor;
-  asio::ip::tcp::socket socket{ex};
-  auto [ec] = co_await socket.async_connect(server, asio::as_tuple(asio::use_awaitable));
-  if (ec) co_return fail(errc::disconnected, "connect: " + ec.message());
-  auto* ctx_ex = socket.get_executor().target<io::stream::executor_type>();
-  if (ctx_ex == nullptr) co_return fail(errc::invalid_argument, "call_fastagi runs on an io_context's executor");
-  io::stream stream = io::stream::adopt(*ctx_ex, socket.release());
-  co_return co_await play(stream, std::move(call), std::move(options));
+  result<call_report> outcome = fail(errc::invalid_argument, "no FastAGI server to call");
+  std::size_t own_counter = 0;
+  std::size_t* counter = options.commands_read ? options.commands_read : &own_counter;
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    asio::ip::tcp::socket socket{ex};
+    auto [ec] = co_await socket.async_connect(servers[i], asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      outcome = fail(errc::disconnected, "connect: " + ec.message());
+      continue;
+    }
+    auto* ctx_ex = socket.get_executor().target<io::stream::executor_type>();
+    if (ctx_ex == nullptr) co_return fail(errc::invalid_argument, "call_fastagi runs on an io_context's executor");
+    io::stream stream = io::stream::adopt(*ctx_ex, socket.release());
+    std::size_t before = *counter;
+    play_options attempt_options = options;
+    attempt_options.commands_read = counter;
+    agi_call attempt = call;
+    outcome = co_await play(stream, std::move(attempt), std::move(attempt_options));
+    bool not_taken = *counter == before && (outcome || outcome.error() == errc::disconnected);
+    if (!not_taken || i + 1 == servers.size()) {
+      if (taken_by) *taken_by = i;
+      break;
+    }
+  }
+  co_return outcome;
 }
 
 }  // namespace costrix::sim

@@ -52,12 +52,18 @@ class runner {
 
   load_report run() {
     load_report report;
-    auto ep = io::parse_endpoint(options_.target);
-    if (!ep) {
-      report.errors[ep.error().what()] = 1;
-      return report;
+    for (std::size_t at = 0; at <= options_.target.size();) {
+      auto comma = options_.target.find(',', at);
+      if (comma == std::string::npos) comma = options_.target.size();
+      auto ep = io::parse_endpoint(std::string_view(options_.target).substr(at, comma - at));
+      if (!ep) {
+        report.errors[ep.error().what()] = 1;
+        return report;
+      }
+      endpoints_.push_back(*ep);
+      targets_.push_back(options_.target.substr(at, comma - at));
+      at = comma + 1;
     }
-    endpoint_ = *ep;
     std::size_t budget = descriptor_budget();
     std::size_t cap = budget > 64 ? budget - 64 : 1;
     if (options_.concurrency > cap) {
@@ -99,6 +105,7 @@ class runner {
       report.call_latency.merge(p.call_latency);
       for (auto& [name, h] : p.command_latency) report.command_latency[name].merge(h);
       for (auto& [kind, n] : p.errors) report.errors[kind] += n;
+      for (auto& [target, n] : p.by_target) report.by_target[target] += n;
     }
     report.skipped = progress_->skipped.load();
     report.elapsed = elapsed;
@@ -110,6 +117,7 @@ class runner {
   // Takes the next call number, or false when no more calls may start.
   bool next_call(std::uint64_t& n) {
     if (stop_at_ && clock::now() >= *stop_at_) return false;
+    if (progress_->stop.load(std::memory_order_relaxed)) return false;
     n = next_.fetch_add(1, std::memory_order_relaxed);
     return options_.calls == 0 || n < options_.calls;
   }
@@ -160,7 +168,8 @@ class runner {
     ++sh.active;
     progress_->started.fetch_add(1, std::memory_order_relaxed);
     auto began = clock::now();
-    auto r = co_await call_fastagi(endpoint_, std::move(call), std::move(po));
+    std::size_t taken_by = 0;
+    auto r = co_await call_fastagi(endpoints_, std::move(call), std::move(po), &taken_by);
     --sh.active;
     auto& p = sh.part;
     if (!r) {
@@ -191,6 +200,7 @@ class runner {
       progress_->failed.fetch_add(1, std::memory_order_relaxed);
     } else {
       ++p.ok;
+      ++p.by_target[targets_[taken_by]];
       p.call_latency.record(clock::now() - began);
       progress_->ok.fetch_add(1, std::memory_order_relaxed);
     }
@@ -241,7 +251,8 @@ class runner {
   load_progress* progress_;
   runtime rt_;
   std::vector<std::unique_ptr<shard>> shards_;
-  asio::ip::tcp::endpoint endpoint_;
+  std::vector<asio::ip::tcp::endpoint> endpoints_;  // the targets, in the order tried
+  std::vector<std::string> targets_;
   std::atomic<std::uint64_t> next_{0};
   std::atomic<std::size_t> outstanding_{0};
   std::atomic<std::size_t> settled_{0};
@@ -273,6 +284,8 @@ std::string load_report::text() const {
   row("call", call_latency);
   for (const auto& [name, h] : command_latency) row(name, h);
   for (const auto& [kind, n] : errors) out += fmt::format("error: {} x {}\n", n, kind);
+  if (by_target.size() > 1)
+    for (const auto& [target, n] : by_target) out += fmt::format("target {}: {} calls\n", target, n);
   return out;
 }
 
@@ -303,6 +316,12 @@ std::string load_report::json() const {
   bool first = true;
   for (const auto& [name, h] : command_latency) {
     out += fmt::format("{}{}:{}", first ? "" : ",", quoted(name), latency(h));
+    first = false;
+  }
+  out += "},\"by_target\":{";
+  first = true;
+  for (const auto& [target, n] : by_target) {
+    out += fmt::format("{}{}:{}", first ? "" : ",", quoted(target), n);
     first = false;
   }
   out += "},\"errors\":{";

@@ -9,6 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
 
+#include <future>
+
 using namespace std::chrono_literals;
 using costrix::awaitable;
 namespace asio = boost::asio;
@@ -132,4 +134,39 @@ TEST_CASE("sim: rules delay - replace - hang up and hold", "[sim]") {
   CHECK(ch.reply("NOOP") == "HANGUP\n200 result=0\n");
   CHECK(ch.reply("FOO") == "510 Invalid or unknown command\n");
   CHECK(ch.last_command() == "unknown");
+}
+
+TEST_CASE("load: several targets - a stopped target is skipped and no call is lost", "[sim][load]") {
+  served first, second;
+  sim::load_progress progress;
+  sim::load_options o{.target = first.target() + "," + second.target(), .concurrency = 20, .calls = 0, .threads = 2};
+  o.call.script = "demo";
+  auto running = std::async(std::launch::async, [&] { return sim::run_load(o, &progress); });
+  REQUIRE(costrix::test::eventually([&] { return progress.ok.load() >= 300; }));
+  costrix::test::latch_flag stopped;
+  first.srv.stop(2s, [&] { stopped.set(); });  // the calls in flight finish; new ones are refused
+  stopped.wait();
+  auto at_stop = progress.ok.load();
+  REQUIRE(costrix::test::eventually([&] { return progress.ok.load() >= at_stop + 300; }));
+  progress.stop = true;
+  auto r = running.get();
+  INFO(r.text());
+  CHECK(r.failed == 0);
+  CHECK(r.errors.empty());
+  CHECK(r.by_target[first.target()] == first.srv.accepted());
+  CHECK(r.by_target[second.target()] == second.srv.accepted());
+  CHECK(r.by_target[second.target()] >= 300);
+  CHECK(r.by_target[first.target()] + r.by_target[second.target()] == r.ok);
+  CHECK(r.text().find("target " + second.target()) != std::string::npos);
+}
+
+TEST_CASE("load: several targets - every call goes to the first while it takes calls", "[sim][load]") {
+  served first, second;
+  sim::load_options o{.target = first.target() + "," + second.target(), .concurrency = 10, .calls = 100};
+  o.call.script = "demo";
+  auto r = sim::run_load(o);
+  CHECK(r.ok == 100);
+  CHECK(r.by_target.size() == 1);
+  CHECK(r.by_target[first.target()] == 100);
+  CHECK(second.srv.accepted() == 0);
 }

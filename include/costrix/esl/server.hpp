@@ -31,6 +31,11 @@ struct server_options {
   std::string route_by = "Caller-Destination-Number";
   session_options session{};
   int backlog = 4096;
+  /// Already-listening sockets to accept on instead of binding `listen`
+  /// (systemd socket activation or a hand-over: io::inherited_listeners(), or
+  /// a descriptor given on the command line). start() takes them over; see
+  /// io::open_listeners for how they are spread over the cores.
+  std::vector<int> listen_fds;
 };
 
 /// Listens on every core of the runtime (SO_REUSEPORT); a call stays on the
@@ -55,6 +60,10 @@ class server {
   /// Binds and starts accepting on every core.
   result<void> start();
   std::uint16_t port() const noexcept { return port_; }
+  /// The listening descriptors, one per core, set by start(): what a hand-over
+  /// passes to the process that takes over (costrix::graceful). They stay
+  /// owned by the server.
+  const std::vector<int>& listening_fds() const noexcept { return listening_fds_; }
 
   /// Stops accepting now; calls in flight may finish until `grace` has passed,
   /// then their sockets close. `on_stopped` runs once no listener and no call
@@ -81,6 +90,7 @@ class server {
   runtime& rt_;
   server_options options_;
   std::uint16_t port_ = 0;
+  std::vector<int> listening_fds_;
   std::atomic<std::shared_ptr<const route_table>> routes_;
   std::vector<std::unique_ptr<core_state>> cores_;
   std::atomic<std::size_t> active_{0};

@@ -29,6 +29,11 @@ struct server_options {
   std::size_t max_sessions = 10'000;      ///< concurrent sessions; more are refused (closed) with a log line
   agi::session_options session{};
   int backlog = 4096;
+  /// Already-listening sockets to accept on instead of binding `listen`
+  /// (systemd socket activation or a hand-over: io::inherited_listeners(), or
+  /// a descriptor given on the command line). start() takes them over; see
+  /// io::open_listeners for how they are spread over the cores.
+  std::vector<int> listen_fds;
 };
 
 /// Listens on every core of the runtime (SO_REUSEPORT); a call stays on the
@@ -53,6 +58,10 @@ class server {
   result<void> start();
   /// The port bound by start() (useful with "127.0.0.1:0").
   std::uint16_t port() const noexcept { return port_; }
+  /// The listening descriptors, one per core, set by start(): what a hand-over
+  /// passes to the process that takes over (costrix::graceful). They stay
+  /// owned by the server.
+  const std::vector<int>& listening_fds() const noexcept { return listening_fds_; }
 
   /// Stops accepting now; sessions in flight may finish until `grace` has
   /// passed, then they are closed. `on_stopped` (if any) runs once every
@@ -86,6 +95,7 @@ class server {
   runtime& rt_;
   server_options options_;
   std::uint16_t port_ = 0;
+  std::vector<int> listening_fds_;
   std::atomic<std::shared_ptr<const route_table>> routes_;
   std::vector<std::unique_ptr<core_state>> cores_;
   std::atomic<std::size_t> active_{0};

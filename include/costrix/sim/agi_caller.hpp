@@ -117,6 +117,7 @@ struct play_options {
   bool keep_exchanges = true;                ///< record every command and reply text
   std::chrono::milliseconds stall_timeout{0};  ///< a server silent this long: errc::timeout; 0 = wait
   std::function<void()> on_hold;             ///< called when a `hold` rule parks the call
+  std::size_t* commands_read = nullptr;      ///< if set, counts the command lines read, even when play fails
 };
 
 /// Plays `call` over a connected stream until the script closes it: writes
@@ -126,5 +127,14 @@ awaitable<result<call_report>> play(io::stream& s, agi_call call, play_options o
 /// Connects to a FastAGI server as Asterisk's AGI(agi://...) does and plays `call`.
 awaitable<result<call_report>> call_fastagi(boost::asio::ip::tcp::endpoint server, agi_call call,
                                             play_options options = {});
+
+/// As Asterisk's AGI(hagi://...) does with the hosts of a DNS SRV record:
+/// tries `servers` in order and plays `call` on the first that takes it. A
+/// server that refuses the connection, or closes it before sending its first
+/// command (stopping, or at its session limit), is skipped. `taken_by` (if
+/// set) receives the index of the server that took the call. When none takes
+/// it, the last server's outcome is returned.
+awaitable<result<call_report>> call_fastagi(std::vector<boost::asio::ip::tcp::endpoint> servers, agi_call call,
+                                            play_options options = {}, std::size_t* taken_by = nullptr);
 
 }  // namespace costrix::sim

@@ -22,6 +22,9 @@ enum class load_protocol {
 };
 
 struct load_options {
+  /// The FastAGI server, or several separated by commas: each call tries
+  /// them in order and goes to the first that takes it, as Asterisk does with
+  /// the hosts of a hagi:// SRV record (sim::call_fastagi with a list).
   std::string target = "127.0.0.1:4573";
   std::size_t concurrency = 100;            ///< calls in progress at most (lowered to fit the open-file limit)
   std::size_t calls = 1000;                 ///< stop after this many calls (0: no limit)
@@ -51,6 +54,7 @@ struct load_progress {
   std::atomic<std::uint64_t> commands{0};
   std::atomic<std::uint64_t> parked{0};
   std::atomic<std::uint64_t> skipped{0};  ///< open loop: a call was due while `concurrency` were in progress
+  std::atomic<bool> stop{false};           ///< set it to start no more calls: the run ends when those in progress have
 };
 
 struct load_report {
@@ -63,6 +67,7 @@ struct load_report {
   histogram call_latency;      ///< connect to close, per successful call
   std::map<std::string, histogram, std::less<>> command_latency;  ///< server time per command, by name
   std::map<std::string, std::uint64_t, std::less<>> errors;       ///< by kind
+  std::map<std::string, std::uint64_t, std::less<>> by_target;    ///< successful calls by the target that took them
 
   double calls_per_second() const noexcept;
   double commands_per_second() const noexcept;
