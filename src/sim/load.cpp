@@ -76,6 +76,10 @@ class runner {
       report.errors["park mode is for FastAGI only"] = 1;
       return report;
     }
+    if (endpoints_.size() > 1 && options_.protocol == load_protocol::esl) {
+      report.errors["several targets are for FastAGI only"] = 1;
+      return report;
+    }
     if (options_.park) {
       options_.calls = options_.concurrency;
       options_.rate = 0;
@@ -211,7 +215,7 @@ class runner {
     ++sh.active;
     progress_->started.fetch_add(1, std::memory_order_relaxed);
     auto began = clock::now();
-    auto r = co_await detail::esl_load_call(endpoint_, options_, n);
+    auto r = co_await detail::esl_load_call(endpoints_.front(), options_, n);
     --sh.active;
     auto& p = sh.part;
     if (!r) {

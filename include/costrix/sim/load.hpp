@@ -25,6 +25,7 @@ struct load_options {
   /// The FastAGI server, or several separated by commas: each call tries
   /// them in order and goes to the first that takes it, as Asterisk does with
   /// the hosts of a hagi:// SRV record (sim::call_fastagi with a list).
+  /// The ESL outbound protocol takes one target.
   std::string target = "127.0.0.1:4573";
   std::size_t concurrency = 100;            ///< calls in progress at most (lowered to fit the open-file limit)
   std::size_t calls = 1000;                 ///< stop after this many calls (0: no limit)
