@@ -149,6 +149,9 @@ void server::clear_routes() {
 result<void> server::start() {
   auto ep = io::parse_endpoint(options_.listen);
   if (!ep) return fail(std::move(ep).error());
+  auto allow = io::allow_list::parse(options_.allow);
+  if (!allow) return fail(std::move(allow).error());
+  peers_.set(std::move(*allow));
   for (unsigned i = 0; i < cores_.size(); ++i) {
     auto acceptor = io::listen_reuseport(rt_.executor(i), *ep, options_.backlog);
     if (!acceptor) return fail(std::move(acceptor).error());
@@ -233,6 +236,11 @@ awaitable<void> server::accept_loop(unsigned core) {
 
 void server::admit(core_state& cs, int fd) {
   accepted_.fetch_add(1, std::memory_order_relaxed);
+  if (!peers_.admit(fd)) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    ::close(fd);
+    return;
+  }
   if (active_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
     refused_.fetch_add(1, std::memory_order_relaxed);
     // One line a second at most, so that a flood does not flood the log too.
