@@ -33,7 +33,7 @@ namespace {
 std::string usage_text(const std::optional<process_usage>& u) {
   if (!u) return "gone";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "RSS %6.1f MiB fds %5llu", u->rss_kib / 1024.0,
+  std::snprintf(buf, sizeof buf, "RSS %7llu KiB fds %5llu", static_cast<unsigned long long>(u->rss_kib),
                 static_cast<unsigned long long>(u->fds));
   return buf;
 }
