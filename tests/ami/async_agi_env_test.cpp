@@ -62,7 +62,7 @@ TEST_CASE("asyncagi: an AsyncAGIStart with a missing or malformed Env is logged 
       return c;
     }());
     co_await good_done->wait();
-    // The malformed one was told to leave AGI (ASYNCAGI BREAK), so it goes on in the dialplan.
+    // The malformed one's session failed on its environment (then ASYNCAGI BREAK lets it go on in the dialplan).
     while (!log.contains("badenv", "bad environment")) co_await yield();
   }());
   CHECK(ran == std::vector<std::string>{"PJSIP/good-00000003"});

@@ -29,13 +29,18 @@ struct agi_served {
   costrix::runtime rt;
   fastagi::server srv;
   explicit agi_served(unsigned threads) : rt({.threads = threads}), srv(rt, {.listen = "127.0.0.1:0"}) {}
-  ~agi_served() {
+  ~agi_served() { stop(); }
+  // Stops the server and joins the runtime: what handlers wrote may be read after it.
+  void stop() {
+    if (stopped_) return;
+    stopped_ = true;
     costrix::test::latch_flag stopped;
     srv.stop(0ms, [&] { stopped.set(); });
     stopped.wait();
     rt.stop();
     rt.join();
   }
+  bool stopped_ = false;
   void start() {
     REQUIRE(srv.start());
     rt.start();
@@ -73,6 +78,7 @@ TEST_CASE("regression: a 520 usage reply in the middle of an AGI script lets the
       " Usage: STREAM FILE <filename> <escape_digits> [sample offset]\n"
       "520 End of proper usage.";
   auto r = s.call(call);
+  s.stop();
   REQUIRE(r);
   CHECK(notes == std::vector<std::string>{"answer ok", "usage", "set ok"});
   CHECK(commands(*r) == std::vector<std::string>{"ANSWER", "STREAM FILE demo-thanks \"12\"",

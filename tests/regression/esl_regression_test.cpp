@@ -34,13 +34,18 @@ struct outbound {
   costrix::runtime rt;
   esl::server srv;
   explicit outbound(unsigned threads) : rt({.threads = threads}), srv(rt, {.listen = "127.0.0.1:0"}) {}
-  ~outbound() {
+  ~outbound() { stop(); }
+  // Stops the server and joins the runtime: what handlers wrote may be read after it.
+  void stop() {
+    if (stopped_) return;
+    stopped_ = true;
     costrix::test::latch_flag stopped;
     srv.stop(0ms, [&] { stopped.set(); });
     stopped.wait();
     rt.stop();
     rt.join();
   }
+  bool stopped_ = false;
   void start() {
     REQUIRE(srv.start());
     rt.start();
@@ -134,6 +139,7 @@ TEST_CASE("regression: an ESL header value containing colon-space is kept whole"
   sim::esl_call call;
   call.variables["sip_h_X-Note"] = "Via: SIP/2.0/UDP 10.0.0.1: rport";
   auto r = costrix::test::run(ctx, sim::call_esl_outbound(s.endpoint(), call));
+  s.stop();
   REQUIRE(r);
   REQUIRE_FALSE(r->executed.empty());
   CHECK(seen == "Via: SIP/2.0/UDP 10.0.0.1: rport");
