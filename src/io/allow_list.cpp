@@ -2,6 +2,8 @@
 
 #include <costrix/log.hpp>
 
+#include "../proto/printable.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 
 #include <fmt/format.h>
@@ -36,13 +38,6 @@ network as_host(const asio::ip::address& a) noexcept {
   return n;
 }
 
-std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (text.size() > 64) out += "...";
-  return out + "\"";
-}
-
 }  // namespace
 
 bool network::contains(const asio::ip::address& a) const noexcept {
@@ -67,7 +62,13 @@ std::string network::text() const {
 }
 
 result<network> parse_network(std::string_view text) {
-  auto bad = [&](const char* why) { return fail(errc::invalid_argument, "bad network " + quoted(text) + ": " + why); };
+  auto bad = [&](const char* why) {
+    std::string message = "bad network ";
+    message += proto::quoted(text);
+    message += ": ";
+    message += why;
+    return fail(errc::invalid_argument, std::move(message));
+  };
   if (text.empty() || text.size() > 64) return bad("expected ADDRESS or ADDRESS/PREFIX");
   // Only what an address and a prefix are made of: no spaces, names, scopes or NUL bytes.
   if (text.find_first_not_of("0123456789abcdefABCDEF.:/") != std::string_view::npos)
@@ -131,9 +132,9 @@ bool peer_filter::admit(int fd) {
   }
   const auto others = unlogged_.exchange(0, std::memory_order_relaxed);
   std::string who = known ? fmt::format("{}:{}", peer.address().to_string(), peer.port()) : "a peer with no address";
-  log(log_level::warning, others ? fmt::format("{}: refused {}: not in the allow list ({} other(s) refused since the last line)",
-                                               name_, who, others)
-                                 : fmt::format("{}: refused {}: not in the allow list", name_, who));
+  std::string line = fmt::format("{}: refused {}: not in the allow list", name_, who);
+  if (others > 0) line += fmt::format(" ({} other(s) refused since the last line)", others);
+  log(log_level::warning, line);
   return false;
 }
 
