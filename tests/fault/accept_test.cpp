@@ -125,10 +125,10 @@ TEST_CASE("fault: fastagi out of descriptors on accept backs off - then serves t
     // trying again: three failures take two waits. A busy loop would log
     // thousands in that time.
     REQUIRE(eventually([&] { return failures.count.load() >= 3; }));
-    const auto took = std::chrono::steady_clock::now() - t0;
     const int seen = failures.count.load();
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     CHECK(took >= 100ms);
-    CHECK(seen <= 4);
+    CHECK(seen <= took.count() / 50 + 2);  // one attempt per wait, however late this thread looked
     full.release();
   }
   // Descriptors are free again: the call that waited is served.
