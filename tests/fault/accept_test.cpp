@@ -28,6 +28,19 @@ namespace asio = boost::asio;
 
 namespace {
 
+// The sanitizer runtimes need descriptors of their own for some checks: with
+// the table full, UndefinedBehaviorSanitizer reports a bad vptr in Asio's
+// scheduler that is not there. These tests run in the plain builds (both I/O
+// backends) and under ThreadSanitizer.
+bool under_asan_and_ubsan() {
+#if defined(__SANITIZE_ADDRESS__)
+  WARN("not run under AddressSanitizer + UndefinedBehaviorSanitizer: they need descriptors of their own");
+  return true;
+#else
+  return false;
+#endif
+}
+
 // Counts the servers' "accept failed" warnings.
 struct accept_failures {
   std::atomic<int> count{0};
@@ -104,6 +117,7 @@ void stop_and_join(costrix::runtime& rt, Server& srv) {
 }  // namespace
 
 TEST_CASE("fault: fastagi out of descriptors on accept backs off - then serves the waiting call", "[fault][fastagi]") {
+  if (under_asan_and_ubsan()) return;
   accept_failures failures;
   costrix::runtime rt{{.threads = 1}};
   costrix::fastagi::server srv{rt, {.listen = "127.0.0.1:0"}};
@@ -146,6 +160,7 @@ TEST_CASE("fault: fastagi out of descriptors on accept backs off - then serves t
 }
 
 TEST_CASE("fault: esl server out of descriptors on accept backs off - then serves the waiting call", "[fault][esl]") {
+  if (under_asan_and_ubsan()) return;
   accept_failures failures;
   costrix::runtime rt{{.threads = 1}};
   costrix::esl::server srv{rt, {.listen = "127.0.0.1:0"}};

@@ -94,7 +94,8 @@ void reconnect_refused(all_log_lines& log, ClientOptions co, SimOptions acceptin
   co.reconnect.max_delay = 20ms;
   Client client(ctx.get_executor(), co);
   // Awaited on `ctx`, so that the completion wakes the loop below.
-  auto up = asio::co_spawn(ctx, [&]() -> awaitable<costrix::result<void>> { co_return co_await client.connect(); }(),
+  // (The client is a parameter, kept in the coroutine's frame: a capture would end with the lambda.)
+  auto up = asio::co_spawn(ctx, [](Client& c) -> awaitable<costrix::result<void>> { co_return co_await c.connect(); }(client),
                            asio::use_future);
   ctx.restart();
   while (up.wait_for(0s) != std::future_status::ready) {
