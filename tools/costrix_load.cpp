@@ -5,10 +5,13 @@
 #include <costrix/sim/load.hpp>
 #include <costrix/version.hpp>
 
+#include "soak.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -53,6 +56,11 @@ constexpr const char* usage = R"(usage: costrix-load [options]
   --json FILE             also write the results as JSON to FILE (- for standard output)
   --quiet                 no progress line
   --version               print the version and exit
+  --soak                  long constant-rate run (use --rate and --duration; --calls defaults
+                          to no limit): every --interval seconds a line with the calls ok and
+                          failed, calls/s, and the generator's resident memory and descriptors
+  --interval SECONDS      soak: seconds between lines (default 10)
+  --watch-pid PID         soak: also report this process's resident memory and descriptors
 )";
 
 struct cli {
@@ -61,6 +69,9 @@ struct cli {
   std::string json;
   bool quiet = false;
   bool version = false;
+  bool soak = false;
+  bool calls_given = false;
+  costrix_load::soak_options soak_options;
 };
 
 bool split_rule(std::string_view text, std::string& name, std::string& value) {
@@ -78,6 +89,7 @@ bool parse(int argc, char** argv, cli& c) {
     if (flag == "--park") { o.park = true; continue; }
     if (flag == "--quiet") { c.quiet = true; continue; }
     if (flag == "--version") { c.version = true; continue; }
+    if (flag == "--soak") { c.soak = true; continue; }
     if (i + 1 >= argc) return false;
     std::string v = argv[++i];
     std::string name, value;
@@ -88,7 +100,9 @@ bool parse(int argc, char** argv, cli& c) {
     else if (flag == "--var" && split_rule(v, name, value)) o.esl.variables[name] = value;
     else if (flag == "--script") o.call.script = v;
     else if (flag == "--arg") o.call.args.push_back(v);
-    else if (flag == "--calls") o.calls = std::strtoull(v.c_str(), nullptr, 10);
+    else if (flag == "--calls") { o.calls = std::strtoull(v.c_str(), nullptr, 10); c.calls_given = true; }
+    else if (flag == "--interval") c.soak_options.interval = std::chrono::seconds(std::max(1L, std::atol(v.c_str())));
+    else if (flag == "--watch-pid") c.soak_options.watch_pid = static_cast<pid_t>(std::atol(v.c_str()));
     else if (flag == "--duration") o.duration = std::chrono::milliseconds(static_cast<long>(std::atof(v.c_str()) * 1000));
     else if (flag == "--concurrency") o.concurrency = std::strtoull(v.c_str(), nullptr, 10);
     else if (flag == "--rate") o.rate = std::atof(v.c_str());
@@ -106,7 +120,8 @@ bool parse(int argc, char** argv, cli& c) {
     else if (flag == "--json") c.json = v;
     else return false;
   }
-  return o.threads > 0;
+  if (c.soak && !c.calls_given) o.calls = 0;
+  return o.threads > 0 && (!c.soak || (o.rate > 0 && o.duration.count() > 0));
 }
 
 void show_calls(const cli& c) {
@@ -182,7 +197,7 @@ int main(int argc, char** argv) {
   std::condition_variable cv;
   bool done = false;
   std::thread display;
-  if (!c.quiet && ::isatty(2)) {
+  if (!c.quiet && !c.soak && ::isatty(2)) {
     display = std::thread([&] {
       auto start = std::chrono::steady_clock::now();
       std::unique_lock lock(m);
@@ -196,7 +211,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "\n");
     });
   }
-  auto report = costrix::sim::run_load(c.load, &progress);
+  auto report = c.soak ? costrix_load::run_soak(c.load, c.soak_options, stdout) : costrix::sim::run_load(c.load, &progress);
   if (display.joinable()) {
     {
       std::lock_guard lock(m);

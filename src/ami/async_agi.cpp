@@ -137,6 +137,9 @@ struct async_agi::state : std::enable_shared_from_this<state> {
       refused.fetch_add(1, std::memory_order_relaxed);
       log(log_level::warning, fmt::format("asyncagi: cannot start a script for channel \"{}\": {}", channel,
                                           env ? "no descriptors for its socket pair" : "no Env in AsyncAGIStart"));
+      // No script will run: let the channel go on in the dialplan rather than wait in AGI.
+      if (!channel.empty() && options.break_on_return)
+        asio::co_spawn(c.get_executor(), release(shared_from_this(), std::move(channel)), asio::detached);
       return;
     }
     auto b = std::make_shared<session_pipe>(c.get_executor(), fds[0], fds[1], channel, options.session);
@@ -148,6 +151,14 @@ struct async_agi::state : std::enable_shared_from_this<state> {
     auto self = shared_from_this();
     asio::co_spawn(c.get_executor(), run(self, b), asio::detached);
     asio::co_spawn(c.get_executor(), pump(self, b), asio::detached);
+  }
+
+  // ASYNCAGI BREAK for a channel no script runs on.
+  static awaitable<void> release(std::shared_ptr<state> self, std::string channel) {
+    agi_command brk{channel, "ASYNCAGI BREAK", channel + "/break"};
+    auto sent = co_await self->c.send(std::move(brk));
+    if (!sent)
+      log(log_level::info, fmt::format("asyncagi: channel {}: ASYNCAGI BREAK failed: {}", channel, sent.error().what()));
   }
 
   // The script, then ASYNCAGI BREAK if the channel is still in AGI.

@@ -153,6 +153,9 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       return op->complete(fail(errc::disconnected, "not connected to Asterisk"));
     if (live_ >= opts_.max_in_flight)
       return op->complete(fail(errc::limit_exceeded, fmt::format("{} actions already in flight", live_)));
+    if (out_.size() + writing_.size() >= opts_.max_unsent_bytes)
+      return op->complete(fail(errc::limit_exceeded, fmt::format("{} bytes not yet taken by Asterisk (is it reading?)",
+                                                                 out_.size() + writing_.size())));
     std::uint32_t index;
     if (free_.empty()) {
       index = static_cast<std::uint32_t>(slots_.size());

@@ -165,6 +165,9 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       return op->complete(fail(errc::disconnected, "not connected to FreeSWITCH"));
     if (live_ >= opts_.max_in_flight)
       return op->complete(fail(errc::limit_exceeded, fmt::format("{} commands already in flight", live_)));
+    if (out_.size() + writing_.size() >= opts_.max_unsent_bytes)
+      return op->complete(fail(errc::limit_exceeded, fmt::format("{} bytes not yet taken by FreeSWITCH (is it reading?)",
+                                                                 out_.size() + writing_.size())));
     if (op->kind == op_kind::bgapi) op->job_uuid = new_uuid();
     auto encoded = op->encode(out_, op->job_uuid);
     if (!encoded) return op->complete(fail(std::move(encoded).error()));

@@ -127,6 +127,9 @@ void server::clear_routes() {
 result<void> server::start() {
   auto acceptors = io::open_listeners(rt_, options_.listen, options_.listen_fds, options_.backlog);
   if (!acceptors) return fail(std::move(acceptors).error());
+  auto allow = io::allow_list::parse(options_.allow);
+  if (!allow) return fail(std::move(allow).error());
+  peers_.set(std::move(*allow));
   for (unsigned i = 0; i < cores_.size(); ++i) {
     listening_fds_.push_back((*acceptors)[i].native_handle());
     cores_[i]->acceptor = std::move((*acceptors)[i]);
@@ -197,6 +200,12 @@ awaitable<void> server::accept_loop(unsigned core) {
 
 void server::admit(core_state& cs, int fd) {
   accepted_.fetch_add(1, std::memory_order_relaxed);
+  if (!peers_.admit(fd)) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    metrics::lib::esl_outbound().refused.inc();
+    ::close(fd);
+    return;
+  }
   if (active_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
     refused_.fetch_add(1, std::memory_order_relaxed);
     metrics::lib::esl_outbound().refused.inc();

@@ -83,6 +83,10 @@ struct client_options {
   tls_options tls{};
   /// Actions waiting for their answer at most; more are refused with `errc::limit_exceeded`.
   std::size_t max_in_flight = 1u << 20;
+  /// Bytes of actions written but not yet taken by Asterisk's socket at most
+  /// (an Asterisk that stops reading); a new action over it fails at once with
+  /// `errc::limit_exceeded`.
+  std::size_t max_unsent_bytes = 16u << 20;
   /// What one message from Asterisk may hold (a long `Command` output, an AsyncAGI Env).
   proto::ami::limits limits{};
   /// Start of every ActionID this client writes; empty: "cx" and 8 random hex digits.

@@ -66,6 +66,10 @@ struct client_options {
   reconnect_options reconnect{};
   /// Commands and jobs waiting at most; more are refused with `errc::limit_exceeded`.
   std::size_t max_in_flight = 1u << 20;
+  /// Bytes of commands written but not yet taken by FreeSWITCH's socket at
+  /// most (a FreeSWITCH that stops reading); a new call over it fails at once
+  /// with `errc::limit_exceeded`.
+  std::size_t max_unsent_bytes = 16u << 20;
   /// What one message from FreeSWITCH may hold (`show channels` on a busy switch is the largest).
   proto::esl::limits limits{};
 };

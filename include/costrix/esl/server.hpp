@@ -2,6 +2,7 @@
 #pragma once
 
 #include <costrix/esl/session.hpp>
+#include <costrix/io/allow_list.hpp>
 #include <costrix/io/runtime.hpp>
 #include <costrix/result.hpp>
 
@@ -26,6 +27,10 @@ using handler = std::function<awaitable<void>(session&)>;
 struct server_options {
   std::string listen = "127.0.0.1:8084";  ///< port 0 picks a free port: see port()
   std::size_t max_sessions = 10'000;      ///< concurrent sessions; more are refused (closed) with a log line
+  /// Peer networks served: "10.0.0.0/8", "::1/128", "192.0.2.7" (one address).
+  /// Empty: every peer that can reach `listen`. Another peer is closed at once,
+  /// counted in refused() and logged with its address. A bad entry fails start().
+  std::vector<std::string> allow = {};
   /// The channel data header routes match: the dialed number by default, or a
   /// channel variable ("variable_costrix_route", set in the dialplan before `socket`).
   std::string route_by = "Caller-Destination-Number";
@@ -89,6 +94,7 @@ class server {
 
   runtime& rt_;
   server_options options_;
+  io::peer_filter peers_{"esl"};
   std::uint16_t port_ = 0;
   std::vector<int> listening_fds_;
   std::atomic<std::shared_ptr<const route_table>> routes_;

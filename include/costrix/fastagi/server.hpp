@@ -2,6 +2,7 @@
 #pragma once
 
 #include <costrix/agi/session.hpp>
+#include <costrix/io/allow_list.hpp>
 #include <costrix/io/runtime.hpp>
 #include <costrix/result.hpp>
 
@@ -27,6 +28,10 @@ using handler = std::function<awaitable<void>(agi::session&)>;
 struct server_options {
   std::string listen = "127.0.0.1:4573";  ///< port 0 picks a free port: see port()
   std::size_t max_sessions = 10'000;      ///< concurrent sessions; more are refused (closed) with a log line
+  /// Peer networks served: "10.0.0.0/8", "::1/128", "192.0.2.7" (one address).
+  /// Empty: every peer that can reach `listen`. Another peer is closed at once,
+  /// counted in refused() and logged with its address. A bad entry fails start().
+  std::vector<std::string> allow = {};
   agi::session_options session{};
   int backlog = 4096;
   /// Already-listening sockets to accept on instead of binding `listen`
@@ -94,6 +99,7 @@ class server {
 
   runtime& rt_;
   server_options options_;
+  io::peer_filter peers_{"fastagi"};
   std::uint16_t port_ = 0;
   std::vector<int> listening_fds_;
   std::atomic<std::shared_ptr<const route_table>> routes_;

@@ -1,0 +1,75 @@
+// Shared by the regression and security tests: the inbound ESL simulator on a
+// runtime thread of its own, and a client on an io_context the test thread runs.
+#pragma once
+
+#include <costrix/esl/client.hpp>
+#include <costrix/io/runtime.hpp>
+#include <costrix/sim/esl_server.hpp>
+
+#include "support.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <future>
+
+namespace esl_test {
+
+using namespace std::chrono_literals;
+
+struct esl_sim {
+  costrix::runtime rt{{.threads = 1}};
+  costrix::sim::esl_server srv;
+
+  explicit esl_sim(costrix::sim::esl_server_options o = {}) : srv(rt, free_port(std::move(o))) {
+    REQUIRE(srv.start());
+    rt.start();
+  }
+  ~esl_sim() {
+    costrix::test::latch_flag stopped;
+    srv.stop([&] { stopped.set(); });
+    stopped.wait();
+    rt.stop();
+    rt.join();
+  }
+  static costrix::sim::esl_server_options free_port(costrix::sim::esl_server_options o) {
+    o.listen = "127.0.0.1:0";
+    return o;
+  }
+};
+
+// A simulator, and a client (options as given, the simulator's port) on an
+// io_context the test thread runs.
+struct esl_fixture {
+  esl_sim server;
+  boost::asio::io_context ctx{1};
+  costrix::esl::client client;
+
+  explicit esl_fixture(costrix::esl::client_options o = {}, costrix::sim::esl_server_options so = {})
+      : server(std::move(so)), client(ctx.get_executor(), with_port(std::move(o), server.srv.port())) {}
+  ~esl_fixture() {
+    client.close();
+    ctx.restart();
+    ctx.run_for(2s);
+  }
+  static costrix::esl::client_options with_port(costrix::esl::client_options o, std::uint16_t port) {
+    o.port = port;
+    return o;
+  }
+  // Runs `a` until it completes; nothing happening for 20 s fails the test (a hang, not a verdict).
+  template <class T>
+  T run(costrix::awaitable<T> a) {
+    auto f = boost::asio::co_spawn(ctx, std::move(a), boost::asio::use_future);
+    ctx.restart();
+    while (f.wait_for(0s) != std::future_status::ready) {
+      if (ctx.run_one_for(20s) == 0 && f.wait_for(0s) != std::future_status::ready) FAIL("the test stalled");
+    }
+    return f.get();
+  }
+};
+
+}  // namespace esl_test

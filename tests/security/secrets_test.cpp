@@ -1,0 +1,175 @@
+// Credentials never reach a log line or an error message: a wrong AMI secret
+// and a wrong ESL password, with every log line captured at debug level (the
+// simulators run in this process, so their lines are captured too).
+#include <costrix/esl/client.hpp>
+#include <costrix/log.hpp>
+#include <costrix/sim/esl_server.hpp>
+
+#include "ami/fixture.hpp"
+#include "regression/esl_sim.hpp"
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+using namespace ami_test;
+using costrix::errc;
+namespace esl = costrix::esl;
+
+namespace {
+
+// Every log line, at every level, until the end of the test.
+struct all_log_lines {
+  std::mutex m;
+  std::vector<std::string> lines;
+  all_log_lines() {
+    costrix::set_log_level(costrix::log_level::debug);
+    costrix::set_log_sink([this](costrix::log_level, std::string_view l) {
+      std::lock_guard lock(m);
+      lines.emplace_back(l);
+    });
+  }
+  ~all_log_lines() {
+    costrix::set_log_sink(nullptr);
+    costrix::set_log_level(costrix::log_level::warning);
+  }
+  std::vector<std::string> containing(std::string_view needle) {
+    std::lock_guard lock(m);
+    std::vector<std::string> out;
+    for (const auto& l : lines)
+      if (l.find(needle) != std::string::npos) out.push_back(l);
+    return out;
+  }
+  std::size_t size() {
+    std::lock_guard lock(m);
+    return lines.size();
+  }
+};
+
+constexpr const char* secret = "Zq9-very-secret-Xw4";
+
+// A simulator listening where its options say (the fixtures pick a free port).
+template <class Server, class Options>
+struct sim_at {
+  costrix::runtime rt{{.threads = 1}};
+  Server srv;
+  explicit sim_at(Options o) : srv(rt, std::move(o)) {
+    REQUIRE(srv.start());
+    rt.start();
+  }
+  ~sim_at() {
+    costrix::test::latch_flag stopped;
+    srv.stop([&] { stopped.set(); });
+    stopped.wait();
+    rt.stop();
+    rt.join();
+  }
+};
+using ami_sim_at = sim_at<sim::ami_server, sim::ami_server_options>;
+using esl_sim_at = sim_at<sim::esl_server, sim::esl_server_options>;
+
+// Runs `ctx` until a log line holds both words; 20 s without one fails the test.
+void run_until_logged(asio::io_context& ctx, all_log_lines& log, std::string_view a, std::string_view b) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  ctx.restart();
+  for (;;) {
+    for (const auto& l : log.containing(a))
+      if (l.find(b) != std::string::npos) return;
+    if (std::chrono::steady_clock::now() > deadline) FAIL("no log line with " << a << " and " << b);
+    ctx.run_one_for(10ms);
+  }
+}
+
+// The client logs in, then the server comes back with another secret: the
+// client's reconnection attempts fail their login, and each failure is logged.
+template <class Client, class Sim, class ClientOptions, class SimOptions>
+void reconnect_refused(all_log_lines& log, ClientOptions co, SimOptions accepting, SimOptions refusing) {
+  accepting.listen = "127.0.0.1:0";
+  auto first = std::make_unique<Sim>(accepting);
+  const auto port = first->srv.port();
+  asio::io_context ctx{1};
+  co.port = port;
+  co.reconnect.initial_delay = 10ms;
+  co.reconnect.max_delay = 20ms;
+  Client client(ctx.get_executor(), co);
+  // Awaited on `ctx`, so that the completion wakes the loop below.
+  // (The client is a parameter, kept in the coroutine's frame: a capture would end with the lambda.)
+  auto up = asio::co_spawn(ctx, [](Client& c) -> awaitable<costrix::result<void>> { co_return co_await c.connect(); }(client),
+                           asio::use_future);
+  ctx.restart();
+  while (up.wait_for(0s) != std::future_status::ready) {
+    if (ctx.run_one_for(20s) == 0 && up.wait_for(0s) != std::future_status::ready) FAIL("the test stalled");
+  }
+  REQUIRE(up.get());
+  first.reset();
+  refusing.listen = "127.0.0.1:" + std::to_string(port);
+  Sim second(refusing);
+  run_until_logged(ctx, log, "reconnecting", "authentication failed");
+  client.close();
+  ctx.restart();
+  ctx.run_for(1s);
+}
+
+}  // namespace
+
+TEST_CASE("security: a wrong AMI secret appears in no log line and no error", "[security][ami]") {
+  auto method = GENERATE(ami::login_method::md5, ami::login_method::plain);
+  all_log_lines log;
+  std::vector<std::string> errors;
+  {
+    fixture f{{.secret = secret, .login = method}};
+    f.run([&]() -> awaitable<void> {
+      auto r = co_await f.client.connect();
+      REQUIRE(!r);
+      CHECK(r.error() == errc::auth_failed);
+      errors.push_back(r.error().what());
+      errors.push_back(r.error().message);
+      // Actions on the failed client fail too: their errors must not carry it either.
+      auto ping = co_await f.client.send(ami::ping{});
+      REQUIRE(!ping);
+      errors.push_back(ping.error().what());
+    }());
+  }
+  // Reconnecting after a success logs each refused login.
+  reconnect_refused<ami::client, ami_sim_at>(
+      log, ami::client_options{.username = "admin", .secret = secret, .login = method},
+      sim::ami_server_options{.accounts = {{"admin", secret}}}, sim::ami_server_options{.accounts = {{"admin", "another"}}});
+  CHECK(log.size() > 0);
+  CHECK(log.containing(secret).empty());
+  for (const auto& e : errors) CHECK(e.find(secret) == std::string::npos);
+}
+
+TEST_CASE("security: a wrong ESL password appears in no log line and no error", "[security][esl]") {
+  const bool userauth = GENERATE(false, true);
+  all_log_lines log;
+  std::vector<std::string> errors;
+  {
+    esl::client_options o{.password = secret};
+    if (userauth) {
+      o.user = "1000";
+      o.domain = "default";
+    }
+    esl_test::esl_fixture f{o, {.password = "ClueCon", .users = {{"1000@default", "right"}}}};
+    f.run([&]() -> awaitable<void> {
+      auto r = co_await f.client.connect();
+      REQUIRE(!r);
+      CHECK(r.error() == errc::auth_failed);
+      errors.push_back(r.error().what());
+      auto api = co_await f.client.api("status");
+      REQUIRE(!api);
+      errors.push_back(api.error().what());
+    }());
+  }
+  esl::client_options again{.password = secret};
+  if (userauth) {
+    again.user = "1000";
+    again.domain = "default";
+  }
+  reconnect_refused<esl::client, esl_sim_at>(
+      log, again, sim::esl_server_options{.password = secret, .users = {{"1000@default", secret}}},
+      sim::esl_server_options{.password = "another", .users = {{"1000@default", "another"}}});
+  CHECK(log.size() > 0);
+  CHECK(log.containing(secret).empty());
+  for (const auto& e : errors) CHECK(e.find(secret) == std::string::npos);
+}
