@@ -14,6 +14,8 @@
 #include <costrix/metrics_server.hpp>
 #include <costrix/version.hpp>
 
+#include "demo_script.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -22,18 +24,8 @@
 using namespace std::chrono_literals;
 using costrix::awaitable;
 
-awaitable<void> demo(costrix::agi::session& s) {
-  auto answered = co_await s.answer();
-  if (!answered) co_return;
-  auto number = co_await s.get_variable("CALLERID(num)");
-  if (!number) co_return;
-  auto played = co_await s.stream_file("demo-thanks", "12");
-  if (!played) co_return;
-  co_await s.set_variable("RESULT", "ok");
-  co_await s.hangup();
-}
-
-awaitable<void> park(costrix::agi::session& s) { co_await s.wait_for_digit(-1ms); }
+using demo_script::demo;
+using demo_script::park;
 
 int main(int argc, char** argv) {
   costrix::fastagi::server_options options;

@@ -124,22 +124,26 @@ bool parse(int argc, char** argv, cli& c) {
   return o.threads > 0 && (!c.soak || (o.rate > 0 && o.duration.count() > 0));
 }
 
+// Plays one call to its end on `ctx`, printing its heading (and its error, if any).
+template <class Call>
+auto play(boost::asio::io_context& ctx, std::size_t n, Call call) {
+  auto f = boost::asio::co_spawn(ctx, std::move(call), boost::asio::use_future);
+  ctx.restart();
+  ctx.run();
+  auto r = f.get();
+  std::printf("call %zu:\n", n + 1);
+  if (!r) std::printf("  error: %s\n", r.error().what().c_str());
+  return r;
+}
+
 void show_calls(const cli& c) {
   auto ep = costrix::io::parse_endpoint(c.load.target.substr(0, c.load.target.find(',')));  // the first target
   if (!ep) return;
   boost::asio::io_context ctx;
   if (c.load.protocol == costrix::sim::load_protocol::esl) {
     for (std::size_t n = 0; n < c.show; ++n) {
-      auto call = c.load.esl;
-      auto f = boost::asio::co_spawn(ctx, costrix::sim::call_esl_outbound(*ep, std::move(call)), boost::asio::use_future);
-      ctx.restart();
-      ctx.run();
-      auto r = f.get();
-      std::printf("call %zu:\n", n + 1);
-      if (!r) {
-        std::printf("  error: %s\n", r.error().what().c_str());
-        continue;
-      }
+      auto r = play(ctx, n, costrix::sim::call_esl_outbound(*ep, c.load.esl));
+      if (!r) continue;
       for (auto command : r->commands) {
         for (auto& ch : command)
           if (ch == '\n') ch = '|';
@@ -150,16 +154,8 @@ void show_calls(const cli& c) {
     return;
   }
   for (std::size_t n = 0; n < c.show; ++n) {
-    auto call = c.load.call;
-    auto f = boost::asio::co_spawn(ctx, costrix::sim::call_fastagi(*ep, std::move(call)), boost::asio::use_future);
-    ctx.restart();
-    ctx.run();
-    auto r = f.get();
-    std::printf("call %zu:\n", n + 1);
-    if (!r) {
-      std::printf("  error: %s\n", r.error().what().c_str());
-      continue;
-    }
+    auto r = play(ctx, n, costrix::sim::call_fastagi(*ep, c.load.call));
+    if (!r) continue;
     for (const auto& ex : r->exchanges) {
       std::string reply = ex.reply;
       while (!reply.empty() && reply.back() == '\n') reply.pop_back();

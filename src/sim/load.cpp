@@ -177,9 +177,7 @@ class runner {
     --sh.active;
     auto& p = sh.part;
     if (!r) {
-      ++p.failed;
-      ++p.errors[r.error().what()];
-      progress_->failed.fetch_add(1, std::memory_order_relaxed);
+      count_failure(p, r.error().what());
       if (options_.park) settled();
       co_return;
     }
@@ -210,6 +208,12 @@ class runner {
     }
   }
 
+  void count_failure(load_report& p, std::string what) {
+    ++p.failed;
+    ++p.errors[std::move(what)];
+    progress_->failed.fetch_add(1, std::memory_order_relaxed);
+  }
+
   awaitable<void> one_esl_call(unsigned core, std::uint64_t n) {
     shard& sh = *shards_[core];
     ++sh.active;
@@ -219,9 +223,7 @@ class runner {
     --sh.active;
     auto& p = sh.part;
     if (!r) {
-      ++p.failed;
-      ++p.errors[r.error().what()];
-      progress_->failed.fetch_add(1, std::memory_order_relaxed);
+      count_failure(p, r.error().what());
       co_return;
     }
     p.commands += *r;

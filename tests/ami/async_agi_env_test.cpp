@@ -14,29 +14,12 @@ using namespace ami_test;
 
 namespace {
 
-struct warnings {
-  std::mutex m;
-  std::vector<std::string> lines;
-  warnings() {
-    costrix::set_log_sink([this](costrix::log_level level, std::string_view l) {
-      std::lock_guard lock(m);
-      if (level >= costrix::log_level::warning) lines.emplace_back(l);
-    });
-  }
-  ~warnings() { costrix::set_log_sink(nullptr); }
-  bool contains(std::string_view a, std::string_view b) {
-    std::lock_guard lock(m);
-    for (const auto& l : lines)
-      if (l.find(a) != std::string::npos && l.find(b) != std::string::npos) return true;
-    return false;
-  }
-};
 
 }  // namespace
 
 TEST_CASE("asyncagi: an AsyncAGIStart with a missing or malformed Env is logged - other channels keep working",
           "[ami][asyncagi]") {
-  warnings log;
+  costrix::test::captured_log log;
   fixture f{{.events = "agi"}};
   std::vector<std::string> ran;  // channels whose script ran (the client's thread)
   auto good_done = std::make_shared<flag>(f.ctx);

@@ -455,6 +455,7 @@ TEST_CASE("ami client: an event flood into a slow consumer is bounded and never 
     // The consumer has read nothing; an action behind the flood is still answered,
     // so the reader kept reading, and by then it has read the whole flood.
     auto pong = co_await f.client.send(ami::ping{});
+    INFO((pong ? std::string() : pong.error().what()));
     REQUIRE(pong);
     auto events = f.client.stats().events;
     CHECK(events >= 20'000);

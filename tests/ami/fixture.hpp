@@ -98,8 +98,7 @@ struct fixture {
       : server(std::move(so)), client(ctx.get_executor(), options(std::move(o), server.srv.port())) {}
   ~fixture() {
     client.close();
-    ctx.restart();
-    ctx.run_for(5s);
+    costrix::test::run_at_most(ctx, 5s);
   }
 
   static ami::client_options options(ami::client_options o, std::uint16_t port) {
@@ -114,12 +113,7 @@ struct fixture {
   template <class T>
   T run(awaitable<T> a) {
     auto f = asio::co_spawn(ctx, std::move(a), asio::use_future);
-    ctx.restart();
-    while (f.wait_for(0s) != std::future_status::ready) {
-      if (ctx.run_one_for(20s) == 0 && f.wait_for(0s) != std::future_status::ready) {
-        FAIL("the test stalled");
-      }
-    }
+    if (!costrix::test::run_until(ctx, f)) FAIL("the test stalled");
     return f.get();
   }
 

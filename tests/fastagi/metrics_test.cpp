@@ -3,6 +3,7 @@
 #include <costrix/metrics_server.hpp>
 #include <costrix/sim/agi_caller.hpp>
 
+#include "demo_script.hpp"
 #include "support.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -25,17 +26,7 @@ namespace sim = costrix::sim;
 
 namespace {
 
-// The same script as examples/fastagi_demo.cpp: five commands a call.
-awaitable<void> demo(costrix::agi::session& s) {
-  auto answered = co_await s.answer();
-  if (!answered) co_return;
-  auto number = co_await s.get_variable("CALLERID(num)");
-  if (!number) co_return;
-  auto played = co_await s.stream_file("demo-thanks", "12");
-  if (!played) co_return;
-  co_await s.set_variable("RESULT", "ok");
-  co_await s.hangup();
-}
+using demo_script::demo;  // examples/fastagi_demo.cpp's script: five commands a call
 
 http::response<http::string_body> fetch(std::uint16_t port, std::string target, http::verb verb = http::verb::get) {
   asio::io_context ctx;

@@ -4,6 +4,7 @@
 #include <costrix/sim/agi_caller.hpp>
 
 #include "scripted_peer.hpp"
+#include "demo_script.hpp"
 #include "support.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -29,16 +30,7 @@ namespace sim = costrix::sim;
 
 namespace {
 
-awaitable<void> demo(costrix::agi::session& s) {
-  auto answered = co_await s.answer();
-  if (!answered) co_return;
-  auto number = co_await s.get_variable("CALLERID(num)");
-  if (!number) co_return;
-  auto played = co_await s.stream_file("demo-thanks", "12");
-  if (!played) co_return;
-  co_await s.set_variable("RESULT", "ok");
-  co_await s.hangup();
-}
+using demo_script::demo;  // examples/fastagi_demo.cpp's script: five commands a call
 
 // A server on a 2-thread runtime; stopped and drained when the fixture ends.
 struct served {
@@ -74,24 +66,6 @@ std::vector<std::string> commands(const sim::call_report& r) {
   return out;
 }
 
-// Collects log lines for a test; restores the default sink after it.
-struct captured_log {
-  std::mutex m;
-  std::vector<std::string> lines;
-  captured_log() {
-    costrix::set_log_sink([this](costrix::log_level, std::string_view l) {
-      std::lock_guard lock(m);
-      lines.emplace_back(l);
-    });
-  }
-  ~captured_log() { costrix::set_log_sink(nullptr); }
-  bool contains(std::string_view needle) {
-    std::lock_guard lock(m);
-    for (const auto& l : lines)
-      if (l.find(needle) != std::string::npos) return true;
-    return false;
-  }
-};
 
 }  // namespace
 
@@ -165,7 +139,7 @@ TEST_CASE("fastagi: a caller hanging up mid-command fails that command and the r
 }
 
 TEST_CASE("fastagi: an exception in a handler is logged and ends only that call", "[fastagi]") {
-  captured_log log;
+  costrix::test::captured_log log;
   served s;
   s.srv.route("boom", [](costrix::agi::session& sess) -> awaitable<void> {
     co_await sess.answer();
@@ -232,7 +206,7 @@ TEST_CASE("fastagi: an environment that arrives in pieces starts the script once
 }
 
 TEST_CASE("fastagi: a connection that sends no environment is closed after environment_timeout", "[fastagi]") {
-  captured_log log;
+  costrix::test::captured_log log;
   costrix::set_log_level(costrix::log_level::info);
   struct restore {
     ~restore() { costrix::set_log_level(costrix::log_level::warning); }
@@ -257,7 +231,7 @@ TEST_CASE("fastagi: a connection that sends no environment is closed after envir
 }
 
 TEST_CASE("fastagi: sessions beyond max_sessions are refused and logged", "[fastagi]") {
-  captured_log log;
+  costrix::test::captured_log log;
   served s{{.max_sessions = 1}};
   std::promise<void> entered;
   std::atomic<asio::steady_timer*> hold{nullptr};

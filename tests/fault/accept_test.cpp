@@ -41,16 +41,6 @@ bool under_asan_and_ubsan() {
 #endif
 }
 
-// Counts the servers' "accept failed" warnings.
-struct accept_failures {
-  std::atomic<int> count{0};
-  accept_failures() {
-    costrix::set_log_sink([this](costrix::log_level, std::string_view l) {
-      if (l.find("accept failed") != std::string_view::npos) count.fetch_add(1);
-    });
-  }
-  ~accept_failures() { costrix::set_log_sink(nullptr); }
-};
 
 // Fills the descriptor table up to a lowered soft limit; frees it all on release().
 class fd_exhaustion {
@@ -118,7 +108,8 @@ void stop_and_join(costrix::runtime& rt, Server& srv) {
 
 TEST_CASE("fault: fastagi out of descriptors on accept backs off - then serves the waiting call", "[fault][fastagi]") {
   if (under_asan_and_ubsan()) return;
-  accept_failures failures;
+  costrix::test::captured_log log;
+  auto failures = [&] { return static_cast<int>(log.containing("accept failed").size()); };
   costrix::runtime rt{{.threads = 1}};
   costrix::fastagi::server srv{rt, {.listen = "127.0.0.1:0"}};
   std::atomic<int> served{0};
@@ -138,8 +129,8 @@ TEST_CASE("fault: fastagi out of descriptors on accept backs off - then serves t
     // The accept loop sees EMFILE, logs it and waits on a timer (50 ms) before
     // trying again: three failures take two waits. A busy loop would log
     // thousands in that time.
-    REQUIRE(eventually([&] { return failures.count.load() >= 3; }));
-    const int seen = failures.count.load();
+    REQUIRE(eventually([&] { return failures() >= 3; }));
+    const int seen = failures();
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     CHECK(took >= 100ms);
     CHECK(seen <= took.count() / 50 + 2);  // one attempt per wait, however late this thread looked
@@ -161,7 +152,8 @@ TEST_CASE("fault: fastagi out of descriptors on accept backs off - then serves t
 
 TEST_CASE("fault: esl server out of descriptors on accept backs off - then serves the waiting call", "[fault][esl]") {
   if (under_asan_and_ubsan()) return;
-  accept_failures failures;
+  costrix::test::captured_log log;
+  auto failures = [&] { return static_cast<int>(log.containing("accept failed").size()); };
   costrix::runtime rt{{.threads = 1}};
   costrix::esl::server srv{rt, {.listen = "127.0.0.1:0"}};
   std::atomic<int> started{0};
@@ -177,7 +169,7 @@ TEST_CASE("fault: esl server out of descriptors on accept backs off - then serve
     fd_exhaustion full;
     REQUIRE(full.full_errno() == EMFILE);
     REQUIRE(connect_loopback(client, srv.port()) == 0);
-    REQUIRE(eventually([&] { return failures.count.load() >= 3; }));
+    REQUIRE(eventually([&] { return failures() >= 3; }));
     full.release();
   }
   // Served once descriptors are free: the server's first words are `connect`.

@@ -6,6 +6,7 @@
 #include <costrix/ami/client.hpp>
 #include <costrix/esl/client.hpp>
 
+#include "support.hpp"
 #include "fault/tcp_peer.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -37,9 +38,7 @@ enum class fault { close_mid_line, close_mid_message, close_mid_body, reset, tri
 template <class T>
 T run(asio::io_context& ctx, awaitable<T> a) {
   auto f = asio::co_spawn(ctx, std::move(a), asio::use_future);
-  while (f.wait_for(0s) != std::future_status::ready) {
-    if (ctx.run_one_for(20s) == 0 && f.wait_for(0s) != std::future_status::ready) FAIL("the test stalled");
-  }
+  if (!costrix::test::run_until(ctx, f)) FAIL("the test stalled");
   return f.get();
 }
 
@@ -87,8 +86,7 @@ costrix::result<ami::response> ami_ping_against(fault f, ami::client_options o =
     co_return co_await client.send(ami::ping{});
   }());
   client.close();
-  ctx.restart();
-  ctx.run_for(1s);
+  costrix::test::run_at_most(ctx, 1s);
   return r;
 }
 
@@ -129,8 +127,7 @@ costrix::result<std::string> esl_api_against(fault f, esl::client_options o = {}
     co_return co_await client.api("uptime");
   }());
   client.close();
-  ctx.restart();
-  ctx.run_for(1s);
+  costrix::test::run_at_most(ctx, 1s);
   return r;
 }
 
@@ -217,8 +214,7 @@ TEST_CASE("fault: an AMI server that never reads - actions over max_unsent_bytes
   CHECK(limited == 1);
   CHECK(sent < 8000);
   client.close();
-  ctx.restart();
-  ctx.run_for(1s);
+  costrix::test::run_at_most(ctx, 1s);
   deaf.release.set_value();
 }
 
@@ -252,7 +248,6 @@ TEST_CASE("fault: an ESL server that never reads - calls over max_unsent_bytes f
   CHECK(limited == 1);
   CHECK(sent < 8000);
   client.close();
-  ctx.restart();
-  ctx.run_for(1s);
+  costrix::test::run_at_most(ctx, 1s);
   deaf.release.set_value();
 }

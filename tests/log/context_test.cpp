@@ -30,35 +30,11 @@ using costrix::log_level;
 
 namespace {
 
-// Every line at every level, for the test's lifetime.
-struct captured {
-  std::mutex m;
-  std::vector<std::pair<log_level, std::string>> lines;
-  captured() {
-    costrix::set_log_level(log_level::debug);
-    costrix::set_log_sink([this](log_level l, std::string_view line) {
-      std::lock_guard lock(m);
-      lines.emplace_back(l, std::string(line));
-    });
-  }
-  ~captured() {
-    costrix::set_log_sink(nullptr);
-    costrix::set_log_level(log_level::warning);
-  }
-  std::vector<std::string> containing(std::string_view needle) {
-    std::lock_guard lock(m);
-    std::vector<std::string> out;
-    for (const auto& [l, line] : lines)
-      if (line.find(needle) != std::string::npos) out.push_back(line);
-    return out;
-  }
-  bool any_contains(std::string_view needle) { return !containing(needle).empty(); }
-};
 
 }  // namespace
 
 TEST_CASE("log: a FastAGI call's line carries its route - channel - uniqueid and peer", "[log][fastagi]") {
-  captured log;
+  costrix::test::captured_log log{log_level::debug};
   costrix::runtime rt{{.threads = 1}};
   costrix::fastagi::server srv{rt, {.listen = "127.0.0.1:0"}};
   REQUIRE(srv.start());
@@ -79,7 +55,7 @@ TEST_CASE("log: a FastAGI call's line carries its route - channel - uniqueid and
 }
 
 TEST_CASE("log: an ESL outbound call's line carries its Unique-ID and Channel-Name", "[log][esl]") {
-  captured log;
+  costrix::test::captured_log log{log_level::debug};
   costrix::runtime rt{{.threads = 1}};
   costrix::esl::server srv{rt, {.listen = "127.0.0.1:0"}};
   REQUIRE(srv.start());
@@ -101,7 +77,7 @@ TEST_CASE("log: an ESL outbound call's line carries its Unique-ID and Channel-Na
 }
 
 TEST_CASE("log: context values with spaces are quoted and empty ones left out", "[log]") {
-  captured log;
+  costrix::test::captured_log log{log_level::debug};
   costrix::log(log_level::info, {.route = "a b", .uniqueid = "x\"y"}, "line");
   auto lines = log.containing("line");
   REQUIRE(lines.size() == 1);
@@ -109,7 +85,7 @@ TEST_CASE("log: context values with spaces are quoted and empty ones left out", 
 }
 
 TEST_CASE("log: AMI login lines never carry the secret", "[log][ami]") {
-  captured log;
+  costrix::test::captured_log log{log_level::debug};
   costrix::metrics::library().enable();
   {
     ami_test::fixture f{{.secret = "Sup3r-Secret-Value"}};
@@ -119,7 +95,7 @@ TEST_CASE("log: AMI login lines never carry the secret", "[log][ami]") {
       co_await f.shutdown();
     }());
   }
-  CHECK_FALSE(log.any_contains("Sup3r-Secret-Value"));
+  CHECK_FALSE(log.contains("Sup3r-Secret-Value"));
   CHECK(costrix::metrics::to_prometheus(costrix::metrics::library().collect()).find("Sup3r") == std::string::npos);
   costrix::metrics::library().enable(false);
 }

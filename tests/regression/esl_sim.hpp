@@ -53,21 +53,17 @@ struct esl_fixture {
       : server(std::move(so)), client(ctx.get_executor(), with_port(std::move(o), server.srv.port())) {}
   ~esl_fixture() {
     client.close();
-    ctx.restart();
-    ctx.run_for(2s);
+    costrix::test::run_at_most(ctx, 2s);
   }
   static costrix::esl::client_options with_port(costrix::esl::client_options o, std::uint16_t port) {
     o.port = port;
     return o;
   }
-  // Runs `a` until it completes; nothing happening for 20 s fails the test (a hang, not a verdict).
+  // Runs `a` until it completes; a run that does not end fails the test (a hang, not a verdict).
   template <class T>
   T run(costrix::awaitable<T> a) {
     auto f = boost::asio::co_spawn(ctx, std::move(a), boost::asio::use_future);
-    ctx.restart();
-    while (f.wait_for(0s) != std::future_status::ready) {
-      if (ctx.run_one_for(20s) == 0 && f.wait_for(0s) != std::future_status::ready) FAIL("the test stalled");
-    }
+    if (!costrix::test::run_until(ctx, f)) FAIL("the test stalled");
     return f.get();
   }
 };

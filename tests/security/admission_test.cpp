@@ -33,23 +33,6 @@ namespace fastagi = costrix::fastagi;
 
 namespace {
 
-struct log_lines {
-  std::mutex m;
-  std::vector<std::string> lines;
-  log_lines() {
-    costrix::set_log_sink([this](costrix::log_level, std::string_view l) {
-      std::lock_guard lock(m);
-      lines.emplace_back(l);
-    });
-  }
-  ~log_lines() { costrix::set_log_sink(nullptr); }
-  bool contains(std::string_view a, std::string_view b) {
-    std::lock_guard lock(m);
-    for (const auto& l : lines)
-      if (l.find(a) != std::string::npos && l.find(b) != std::string::npos) return true;
-    return false;
-  }
-};
 
 // A server of either kind on a 2-thread runtime, stopped and drained at the end.
 template <class Server, class Options>
@@ -96,7 +79,7 @@ costrix::result<sim::esl_report> esl_call(esl_served& s) {
 
 TEST_CASE("fastagi: a peer outside the allow list is closed at once - counted and logged with its address",
           "[security][fastagi]") {
-  log_lines log;
+  costrix::test::captured_log log;
   agi_served s{{.allow = {"10.0.0.0/8", "::1/128"}}};
   s.srv.route("noop", agi_noop);
   s.start();
@@ -128,7 +111,7 @@ TEST_CASE("fastagi: a bad network in the allow list fails start() with invalid_a
 
 TEST_CASE("esl server: a peer outside the allow list is closed at once - counted and logged with its address",
           "[security][esl]") {
-  log_lines log;
+  costrix::test::captured_log log;
   esl_served s{{.allow = {"192.0.2.0/24"}}};
   s.srv.default_route(esl_answer);
   s.start();

@@ -19,33 +19,6 @@ namespace esl = costrix::esl;
 
 namespace {
 
-// Every log line, at every level, until the end of the test.
-struct all_log_lines {
-  std::mutex m;
-  std::vector<std::string> lines;
-  all_log_lines() {
-    costrix::set_log_level(costrix::log_level::debug);
-    costrix::set_log_sink([this](costrix::log_level, std::string_view l) {
-      std::lock_guard lock(m);
-      lines.emplace_back(l);
-    });
-  }
-  ~all_log_lines() {
-    costrix::set_log_sink(nullptr);
-    costrix::set_log_level(costrix::log_level::warning);
-  }
-  std::vector<std::string> containing(std::string_view needle) {
-    std::lock_guard lock(m);
-    std::vector<std::string> out;
-    for (const auto& l : lines)
-      if (l.find(needle) != std::string::npos) out.push_back(l);
-    return out;
-  }
-  std::size_t size() {
-    std::lock_guard lock(m);
-    return lines.size();
-  }
-};
 
 constexpr const char* secret = "Zq9-very-secret-Xw4";
 
@@ -69,22 +42,17 @@ struct sim_at {
 using ami_sim_at = sim_at<sim::ami_server, sim::ami_server_options>;
 using esl_sim_at = sim_at<sim::esl_server, sim::esl_server_options>;
 
-// Runs `ctx` until a log line holds both words; 20 s without one fails the test.
-void run_until_logged(asio::io_context& ctx, all_log_lines& log, std::string_view a, std::string_view b) {
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  ctx.restart();
-  for (;;) {
-    for (const auto& l : log.containing(a))
-      if (l.find(b) != std::string::npos) return;
-    if (std::chrono::steady_clock::now() > deadline) FAIL("no log line with " << a << " and " << b);
-    ctx.run_one_for(10ms);
-  }
+// Runs `ctx` until a log line holds both words (the client's reconnection
+// timer keeps it busy meanwhile); none within 20 s fails the test.
+void run_until_logged(asio::io_context& ctx, costrix::test::captured_log& log, std::string_view a, std::string_view b) {
+  if (!costrix::test::run_until(ctx, [&] { return log.contains(a, b); }, 20s))
+    FAIL("no log line with " << a << " and " << b);
 }
 
 // The client logs in, then the server comes back with another secret: the
 // client's reconnection attempts fail their login, and each failure is logged.
 template <class Client, class Sim, class ClientOptions, class SimOptions>
-void reconnect_refused(all_log_lines& log, ClientOptions co, SimOptions accepting, SimOptions refusing) {
+void reconnect_refused(costrix::test::captured_log& log, ClientOptions co, SimOptions accepting, SimOptions refusing) {
   accepting.listen = "127.0.0.1:0";
   auto first = std::make_unique<Sim>(accepting);
   const auto port = first->srv.port();
@@ -97,25 +65,21 @@ void reconnect_refused(all_log_lines& log, ClientOptions co, SimOptions acceptin
   // (The client is a parameter, kept in the coroutine's frame: a capture would end with the lambda.)
   auto up = asio::co_spawn(ctx, [](Client& c) -> awaitable<costrix::result<void>> { co_return co_await c.connect(); }(client),
                            asio::use_future);
-  ctx.restart();
-  while (up.wait_for(0s) != std::future_status::ready) {
-    if (ctx.run_one_for(20s) == 0 && up.wait_for(0s) != std::future_status::ready) FAIL("the test stalled");
-  }
+  if (!costrix::test::run_until(ctx, up)) FAIL("the test stalled");
   REQUIRE(up.get());
   first.reset();
   refusing.listen = "127.0.0.1:" + std::to_string(port);
   Sim second(refusing);
   run_until_logged(ctx, log, "reconnecting", "authentication failed");
   client.close();
-  ctx.restart();
-  ctx.run_for(1s);
+  costrix::test::run_at_most(ctx, 1s);
 }
 
 }  // namespace
 
 TEST_CASE("security: a wrong AMI secret appears in no log line and no error", "[security][ami]") {
   auto method = GENERATE(ami::login_method::md5, ami::login_method::plain);
-  all_log_lines log;
+  costrix::test::captured_log log{costrix::log_level::debug};
   std::vector<std::string> errors;
   {
     fixture f{{.secret = secret, .login = method}};
@@ -142,7 +106,7 @@ TEST_CASE("security: a wrong AMI secret appears in no log line and no error", "[
 
 TEST_CASE("security: a wrong ESL password appears in no log line and no error", "[security][esl]") {
   const bool userauth = GENERATE(false, true);
-  all_log_lines log;
+  costrix::test::captured_log log{costrix::log_level::debug};
   std::vector<std::string> errors;
   {
     esl::client_options o{.password = secret};
