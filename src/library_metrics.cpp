@@ -101,6 +101,7 @@ const agi_metrics& agi() {
     }
     register_errors(a.errors, "agi");
     a.bytes_out = r.add_counter("costrix_agi_bytes_out_total", "AGI command bytes written");
+    a.bytes_in = r.add_counter("costrix_agi_bytes_in_total", "AGI bytes read (environments and replies)");
     return a;
   }();
   return m;

@@ -39,6 +39,7 @@ struct agi_metrics {
   histogram duration[max_commands];
   counter errors[error_kinds];
   counter bytes_out;
+  counter bytes_in;
 };
 const agi_metrics& agi();
 

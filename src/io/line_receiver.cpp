@@ -1,5 +1,7 @@
 #include <costrix/io/line_receiver.hpp>
 
+#include "../library_metrics.hpp"
+
 #include <boost/asio/error.hpp>
 
 #include <algorithm>
@@ -43,6 +45,7 @@ result<std::span<char>> line_receiver::fill(stream& s) {
   } else if (ec) {
     return fail(errc::disconnected, ec.message());
   }
+  metrics::lib::agi().bytes_in.inc(n);  // the AGI session is this reader's one user
   return buffer.first(size + n);
 }
 

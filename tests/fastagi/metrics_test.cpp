@@ -101,6 +101,11 @@ TEST_CASE("metrics: after N demo calls GET /metrics counts N sessions and 5N com
     commands += n;
   }
   CHECK(commands == 5 * calls);
+  // "ANSWER\n", "GET VARIABLE CALLERID(num)\n", "STREAM FILE demo-thanks \"12\"\n",
+  // "SET VARIABLE RESULT ok\n", "HANGUP\n": 93 bytes a call; each read holds
+  // an environment or a "200 result=..." reply.
+  CHECK(sample(text, "costrix_agi_bytes_out_total").value_or(-1) - base("costrix_agi_bytes_out_total") == 93 * calls);
+  CHECK(sample(text, "costrix_agi_bytes_in_total").value_or(-1) - base("costrix_agi_bytes_in_total") > 5 * 11 * calls);
   const std::string count = "costrix_command_duration_seconds_count{command=\"STREAM FILE\"}";
   CHECK(sample(text, count).value_or(-1) - base(count) == calls);
   CHECK(text.find("# TYPE costrix_command_duration_seconds histogram\n") != std::string::npos);
