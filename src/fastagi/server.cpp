@@ -254,6 +254,7 @@ void server::admit(core_state& cs, int fd) {
     ::close(fd);
     return;
   }
+  outstanding_.fetch_add(1, std::memory_order_relaxed);  // a session: released by session_ended()
   if (active_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
     refused_.fetch_add(1, std::memory_order_relaxed);
     metrics::lib::fastagi().refused.inc();
@@ -384,16 +385,17 @@ void server::finish(core_state& cs, call* c, int cause) {
 
 void server::session_ended() {
   active_.fetch_sub(1, std::memory_order_acq_rel);
-  maybe_stopped();
+  release();
 }
 
 // on_stopped runs once: after stop(), when every core has closed its listener
 // and the last session has ended.
-void server::maybe_stopped() {
-  if (!stopping_.load() || cores_open_.load() != 0 || active_.load() != 0) return;
+void server::release() {
+  if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   std::vector<std::function<void()>> done;
   {
     std::lock_guard lock(stop_mutex_);
+    fired_ = true;
     done.swap(on_stopped_);
   }
   for (auto& f : done) f();
@@ -401,19 +403,25 @@ void server::maybe_stopped() {
 
 void server::stop(std::chrono::milliseconds grace, std::function<void()> on_stopped) {
   bool first = false;
+  bool fired = false;
   {
     std::lock_guard lock(stop_mutex_);
-    if (on_stopped) on_stopped_.push_back(std::move(on_stopped));
-    if (!stopping_) {
-      first = true;
-      cores_open_ = cores_.size();
-      stopping_ = true;
+    if (fired_) {
+      fired = true;
+    } else {
+      if (on_stopped) on_stopped_.push_back(std::move(on_stopped));
+      if (!stopping_) {
+        first = true;
+        stopping_ = true;
+      }
     }
   }
-  if (!first) {
-    maybe_stopped();  // already stopped: run the new callback now
+  if (fired) {  // already stopped: run the new callback now
+    if (on_stopped) on_stopped();
     return;
   }
+  if (!first) return;
+  outstanding_.fetch_add(cores_.size(), std::memory_order_acq_rel);  // one per listener, released once it is closed
   for (auto& c : cores_) {
     asio::post(c->acceptor.get_executor(), [this, cs = c.get(), grace] {
       boost::system::error_code ignored;
@@ -426,10 +434,10 @@ void server::stop(std::chrono::milliseconds grace, std::function<void()> on_stop
           if (!ec) cs->close_all();
         });
       }
-      cores_open_.fetch_sub(1);
-      maybe_stopped();
+      release();
     });
   }
+  release();  // the token held until stop()
 }
 
 }  // namespace costrix::fastagi

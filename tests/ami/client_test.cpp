@@ -512,9 +512,14 @@ TEST_CASE("ami client: after a server restart it reconnects and logs in once - s
     });
     int user_events = 0;
     flag marker(f.ctx);
+    flag once(f.ctx);
     f.client.on_event("UserEvent", [&](const ami::message& m) {
-      if (m.get("UserEvent") == "marker") marker.set();
-      else ++user_events;
+      if (m.get("UserEvent") == "marker") {
+        marker.set();
+      } else {
+        ++user_events;
+        once.set();
+      }
     });
     auto up = co_await f.client.connect();
     REQUIRE(up);
@@ -531,7 +536,10 @@ TEST_CASE("ami client: after a server restart it reconnects and logs in once - s
     CHECK(states.front() == ami::connection_state::connecting);
     CHECK(states.back() == ami::connection_state::connected);
 
+    // The broadcast is not ordered with the marker's action: await it, then let
+    // the marker show that no second copy follows it.
     f.server.srv.broadcast({{"Event", "UserEvent"}, {"UserEvent", "once"}});
+    co_await once.wait();
     ami::user_event ue{.event = "marker"};
     auto u = co_await f.client.send(std::move(ue));
     REQUIRE(u);

@@ -94,7 +94,7 @@ class server {
   void run_handler(core_state& cs, call* c);
   void finish(core_state& cs, call* c, int cause);  // cause: metrics::lib::end_cause
   void session_ended();
-  void maybe_stopped();
+  void release();
   void update_routes(const std::function<void(route_table&)>& change);
 
   runtime& rt_;
@@ -108,7 +108,11 @@ class server {
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<bool> stopping_{false};
-  std::atomic<std::size_t> cores_open_{0};
+  // What is left before on_stopped: 1 until stop(), then one per listener not yet
+  // closed, plus one per session. The decrement that takes it to 0 is unique: that
+  // thread alone runs on_stopped, and no thread touches the server after it.
+  std::atomic<std::size_t> outstanding_{1};
+  bool fired_ = false;  // on_stopped has run (guarded by stop_mutex_)
   std::mutex stop_mutex_;  // guards on_stopped_ and route changes, never a session's path
   std::vector<std::function<void()>> on_stopped_;
 };
