@@ -22,6 +22,13 @@ static_assert(std::size(cause_names) == static_cast<std::size_t>(end_cause::coun
 const std::vector<double> latency_bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                             0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 10};
 
+// The event queue's drops and depth of one protocol's clients.
+void register_event_queue(counter& drops, gauge& depth, std::string_view protocol) {
+  labels l{{"protocol", std::string(protocol)}};
+  drops = library().add_counter("costrix_event_queue_drops_total", "Events dropped by a full consumer queue", l);
+  depth = library().add_gauge("costrix_event_queue_depth", "Events queued for consumers", l);
+}
+
 void register_errors(counter (&out)[error_kinds], std::string_view protocol) {
   for (std::size_t i = 1; i + 1 < error_kinds; ++i)
     out[i] = library().add_counter("costrix_errors_total", "Failed operations, by protocol and error kind",
@@ -114,9 +121,7 @@ const ami_metrics& ami() {
     a.in_flight = r.add_gauge("costrix_ami_actions_in_flight", "AMI actions sent and not yet answered");
     a.timed_out = r.add_counter("costrix_ami_actions_timed_out_total", "AMI actions that got no answer in time");
     a.reconnects = r.add_counter("costrix_ami_reconnects_total", "AMI connections made again after a loss");
-    a.event_drops = r.add_counter("costrix_event_queue_drops_total", "Events dropped by a full consumer queue",
-                                  {{"protocol", "ami"}});
-    a.event_depth = r.add_gauge("costrix_event_queue_depth", "Events queued for consumers", {{"protocol", "ami"}});
+    register_event_queue(a.event_drops, a.event_depth, "ami");
     register_errors(a.errors, "ami");
     return a;
   }();
@@ -144,9 +149,7 @@ const esl_metrics& esl() {
     e.commands_bgapi = r.add_counter("costrix_esl_commands_total", help, {{"command", "bgapi"}});
     e.commands_other = r.add_counter("costrix_esl_commands_total", help, {{"command", "other"}});
     e.reconnects = r.add_counter("costrix_esl_reconnects_total", "ESL inbound connections made again after a loss");
-    e.event_drops = r.add_counter("costrix_event_queue_drops_total", "Events dropped by a full consumer queue",
-                                  {{"protocol", "esl"}});
-    e.event_depth = r.add_gauge("costrix_event_queue_depth", "Events queued for consumers", {{"protocol", "esl"}});
+    register_event_queue(e.event_drops, e.event_depth, "esl");
     register_errors(e.errors, "esl");
     return e;
   }();
