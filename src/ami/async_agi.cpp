@@ -60,11 +60,15 @@ struct session_pipe {
   // stream. Otherwise the caller hung up: the session reads `HANGUP`, as a
   // FastAGI session does, and later commands are answered as on a dead channel.
   void end() {
+    if (ended) return;
     ended = true;
     if (broke) return pbx.close();
     give("HANGUP\n");
   }
 };
+
+// Asterisk's answer to a command on a channel that has left AGI.
+constexpr std::string_view dead_channel_reply = "511 Command Not Permitted on a dead channel or intercepted channel\n";
 
 enum class sub_event { start, exec, end, other };
 
@@ -194,19 +198,26 @@ struct async_agi::state : std::enable_shared_from_this<state> {
       auto line = co_await reader.read_line();
       if (!line) break;
       if (b->ended) {
-        b->give("511 Command Not Permitted on a dead channel or intercepted channel\n");
+        b->give(std::string(dead_channel_reply));
         continue;
       }
       agi_command cmd{b->channel, std::string(*line), fmt::format("{}/{}", b->channel, ++b->commands)};
       if (cmd.command.starts_with("ASYNCAGI BREAK")) b->broke = true;
       b->pending_id = cmd.command_id;
       auto queued = co_await self->c.send(std::move(cmd));
-      if (!queued) {  // the channel is gone, or the connection to Asterisk
-        log(log_level::info, fmt::format("asyncagi: channel {}: AGI action failed: {}", b->channel,
-                                         queued.error().what()));
-        b->pbx.close();
-        break;
+      if (queued) continue;
+      log(log_level::info, fmt::format("asyncagi: channel {}: AGI action failed: {}", b->channel,
+                                       queued.error().what()));
+      // Asterisk refused it: the channel hung up (or left AGI) before its
+      // AsyncAGIEnd reached us. The session reads HANGUP, as when the End comes
+      // first, and the command is answered as on a dead channel.
+      if (queued.error() == errc::not_found || queued.error() == errc::failed) {
+        b->end();
+        if (!b->broke) b->give(std::string(dead_channel_reply));
+        continue;
       }
+      b->pbx.close();  // the connection to Asterisk is gone
+      break;
     }
   }
 };

@@ -121,7 +121,37 @@ TEST_CASE("asyncagi: the caller hanging up fails the command in flight and the r
     co_await finished->wait();
   }());
   CHECK(errors == std::vector<errc>{errc{}, errc::failed, errc::hangup, errc::hangup});
-  CHECK(f.server.srv.actions_received("AGI") == 2);  // ANSWER and STREAM FILE: the channel was gone after
+  // ANSWER and STREAM FILE; NOOP too when the script wrote it before AsyncAGIEnd
+  // reached the client (Asterisk refuses it: the channel is gone). GET VARIABLE never.
+  CHECK(f.server.srv.actions_received("AGI") >= 2);
+  CHECK(f.server.srv.actions_received("AGI") <= 3);
+}
+
+TEST_CASE("asyncagi: an AGI action Asterisk refuses (the channel is gone) reads as HANGUP - not a lost connection",
+          "[ami][asyncagi]") {
+  fixture f{{.events = "agi"}};
+  // The channel hung up, and its AsyncAGIEnd has not reached the client yet.
+  f.server.srv.rule("AGI", {.response = sim::ami_fields{{"Response", "Error"},
+                                                        {"Message", "Channel PJSIP/gone-00000001 does not exist."}}});
+  std::vector<errc> errors;
+  auto finished = std::make_shared<flag>(f.ctx);
+  ami::async_agi agi{f.client, [&, finished](costrix::agi::session& session) -> awaitable<void> {
+                       auto note = [&](const auto& r) {
+                         errors.push_back(r ? errc{} : static_cast<errc>(r.error().code.value()));
+                       };
+                       note(co_await session.answer());
+                       note(co_await session.get_variable("FOO"));  // not sent: the channel has hung up
+                       finished->set();
+                     }};
+  f.run([&]() -> awaitable<void> {
+    auto up = co_await f.client.connect();
+    REQUIRE(up);
+    f.server.srv.start_async_agi(async_call("PJSIP/gone-00000001"));
+    co_await finished->wait();
+  }());
+  CHECK(errors == std::vector<errc>{errc::hangup, errc::hangup});
+  CHECK(f.server.srv.actions_received("AGI") == 1);
+  CHECK(f.client.state() == ami::connection_state::connected);
 }
 
 TEST_CASE("asyncagi: losing the AMI connection ends a waiting command with disconnected", "[ami][asyncagi]") {
