@@ -383,7 +383,8 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       handlers_dirty_ = false;
     }
     for (std::size_t i = 0; i < streams_.size(); ++i)
-      if (streams_[i]->wants(e)) streams_[i]->push(e);
+      if (streams_[i]->wants(e)) streams_[i]->push(e);  // a closed queue takes nothing
+    std::erase_if(streams_, [](const auto& s) { return s->closed; });
   }
 
   // Adds names to the subscription; returns those that are new.
@@ -591,44 +592,9 @@ void cancel(const std::shared_ptr<client_impl>& c, const std::weak_ptr<op_base>&
   });
 }
 
-void start_wait(const std::shared_ptr<client_impl>& c, const std::shared_ptr<stream_state>& s,
-                std::shared_ptr<waiter_base> w) {
-  c->run([s, w = std::move(w)]() mutable { s->wait(std::move(w)); });
-}
-
-void cancel_wait(const std::shared_ptr<client_impl>& c, const std::shared_ptr<stream_state>& s,
-                 const std::weak_ptr<waiter_base>& w) {
-  asio::post(c->ex_, [s, w] { s->cancel(w.lock()); });
-}
-
 asio::io_context::executor_type executor_of(const client_impl& c) noexcept { return c.ex_; }
 
 }  // namespace detail
-
-// ---- event_stream
-
-event_stream& event_stream::operator=(event_stream&& other) noexcept {
-  if (this != &other) {
-    close();
-    client_ = std::move(other.client_);
-    state_ = std::move(other.state_);
-  }
-  return *this;
-}
-
-event_stream::~event_stream() { close(); }
-
-std::uint64_t event_stream::dropped() const noexcept {
-  return state_ ? state_->dropped.load(std::memory_order_relaxed) : 0;
-}
-
-void event_stream::close() {
-  if (!client_ || !state_) return;
-  client_->run([c = client_, s = state_] {
-    s->close();
-    std::erase(c->streams_, s);
-  });
-}
 
 // ---- client
 
@@ -714,7 +680,7 @@ event_stream client::stream(stream_options options) {
     if (!added.empty()) c->send_detached(c->event_command(added, false));
     c->streams_.push_back(s);
   });
-  return event_stream{impl_, std::move(s)};
+  return event_stream{impl_->ex_, std::move(s)};
 }
 
 void client::on_state(std::function<void(connection_state)> f) {

@@ -5,7 +5,7 @@
 #include <costrix/ami/events.hpp>
 #include <costrix/ami/response.hpp>
 #include <costrix/io/detail/handoff.hpp>
-#include <costrix/io/event_queue.hpp>
+#include <costrix/io/event_stream.hpp>
 #include <costrix/proto/ami/message_parser.hpp>
 #include <costrix/result.hpp>
 
@@ -133,14 +133,8 @@ struct op_base {
   std::uint32_t generation = 0;
 };
 
-using waiter_base = io::event_waiter<owned_message>;  // an event_stream::next() in progress
-
 void start(const std::shared_ptr<client_impl>& c, std::shared_ptr<op_base> op);
 void cancel(const std::shared_ptr<client_impl>& c, const std::weak_ptr<op_base>& op);
-void start_wait(const std::shared_ptr<client_impl>& c, const std::shared_ptr<stream_state>& s,
-                std::shared_ptr<waiter_base> w);
-void cancel_wait(const std::shared_ptr<client_impl>& c, const std::shared_ptr<stream_state>& s,
-                 const std::weak_ptr<waiter_base>& w);
 boost::asio::io_context::executor_type executor_of(const client_impl& c) noexcept;
 
 using io::detail::handoff;
@@ -168,17 +162,6 @@ class send_op final : public op_base {
   handoff<Handler> to_;
 };
 
-template <class Handler>
-class wait_op final : public waiter_base {
- public:
-  wait_op(Handler h, boost::asio::io_context::executor_type fallback) : to_(std::move(h), fallback) {}
-  void complete(result<owned_message>&& r) override { to_.deliver(std::move(r)); }
-  Handler& handler() noexcept { return to_.handler(); }
-
- private:
-  handoff<Handler> to_;
-};
-
 struct send_initiation {
   std::shared_ptr<client_impl> client;
   bool login = false;
@@ -200,53 +183,11 @@ struct send_initiation {
   };
 };
 
-struct wait_initiation {
-  std::shared_ptr<client_impl> client;
-  std::shared_ptr<stream_state> stream;
-  template <class Handler>
-  void operator()(Handler&& handler) const {
-    auto op = std::make_shared<wait_op<std::decay_t<Handler>>>(std::forward<Handler>(handler), executor_of(*client));
-    auto slot = boost::asio::get_associated_cancellation_slot(op->handler());
-    if (slot.is_connected()) slot.template emplace<canceller>(client, stream, std::weak_ptr<waiter_base>(op));
-    detail::start_wait(client, stream, std::move(op));
-  }
-  struct canceller {
-    std::shared_ptr<client_impl> client;
-    std::shared_ptr<stream_state> stream;
-    std::weak_ptr<waiter_base> op;
-    void operator()(boost::asio::cancellation_type) const { detail::cancel_wait(client, stream, op); }
-  };
-};
 }  // namespace detail
 
-/// Events for a coroutine to `co_await`, in the order Asterisk sent them. The
-/// client never waits for the consumer: a full queue loses events by its
-/// overflow_policy, counted by dropped(). Survives reconnections.
-class event_stream {
- public:
-  event_stream(event_stream&&) noexcept = default;
-  event_stream& operator=(event_stream&&) noexcept;
-  ~event_stream();
-
-  /// The next event: `result<owned_message>`; `errc::cancelled` once the
-  /// stream is closed or the wait is cancelled. One next() at a time.
-  template <class Token = boost::asio::deferred_t>
-  auto next(Token&& token = {}) {
-    return boost::asio::async_initiate<Token, void(result<owned_message>)>(detail::wait_initiation{client_, state_},
-                                                                           token);
-  }
-  /// Events lost to a full queue so far.
-  std::uint64_t dropped() const noexcept;
-  /// Stops taking events; a waiting next() completes with `errc::cancelled`.
-  void close();
-
- private:
-  friend class client;
-  event_stream(std::shared_ptr<detail::client_impl> c, std::shared_ptr<detail::stream_state> s)
-      : client_(std::move(c)), state_(std::move(s)) {}
-  std::shared_ptr<detail::client_impl> client_;
-  std::shared_ptr<detail::stream_state> state_;
-};
+/// Events for a coroutine to `co_await` (`result<owned_message>`), in the
+/// order Asterisk sent them: io/event_stream.hpp.
+using event_stream = io::event_stream<owned_message>;
 
 /// One AMI connection, living on one executor (one core). Any coroutine, on
 /// any thread, may send actions through it at the same time: each call hops to

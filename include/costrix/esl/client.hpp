@@ -5,7 +5,7 @@
 #include <costrix/esl/api.hpp>
 #include <costrix/esl/cause.hpp>
 #include <costrix/io/detail/handoff.hpp>
-#include <costrix/io/event_queue.hpp>
+#include <costrix/io/event_stream.hpp>
 #include <costrix/proto/esl/command.hpp>
 #include <costrix/proto/esl/event.hpp>
 #include <costrix/proto/esl/message_parser.hpp>
@@ -119,15 +119,10 @@ struct op_base {
   std::shared_ptr<void> timer;
 };
 
-using waiter_base = io::event_waiter<owned_event>;
 using io::detail::handoff;
 
 void start(const std::shared_ptr<client_impl>& c, std::shared_ptr<op_base> op);
 void cancel(const std::shared_ptr<client_impl>& c, const std::weak_ptr<op_base>& op);
-void start_wait(const std::shared_ptr<client_impl>& c, const std::shared_ptr<stream_state>& s,
-                std::shared_ptr<waiter_base> w);
-void cancel_wait(const std::shared_ptr<client_impl>& c, const std::shared_ptr<stream_state>& s,
-                 const std::weak_ptr<waiter_base>& w);
 boost::asio::io_context::executor_type executor_of(const client_impl& c) noexcept;
 result<void> encode_api(op_kind kind, const std::string& command, std::string& out, std::string_view job_uuid);
 
@@ -172,17 +167,6 @@ result<void> command_op<Handler>::encode(std::string& out, std::string_view) {
   return encode_command(text_, out);
 }
 
-template <class Handler>
-class wait_op final : public waiter_base {
- public:
-  wait_op(Handler h, boost::asio::io_context::executor_type fallback) : to_(std::move(h), fallback) {}
-  void complete(result<owned_event>&& r) override { to_.deliver(std::move(r)); }
-  Handler& handler() noexcept { return to_.handler(); }
-
- private:
-  handoff<Handler> to_;
-};
-
 struct canceller {
   std::shared_ptr<client_impl> client;
   std::weak_ptr<op_base> op;
@@ -220,55 +204,13 @@ struct command_initiation {
   }
 };
 
-struct wait_initiation {
-  std::shared_ptr<client_impl> client;
-  std::shared_ptr<stream_state> stream;
-  template <class Handler>
-  void operator()(Handler&& handler) const {
-    auto op = std::make_shared<wait_op<std::decay_t<Handler>>>(std::forward<Handler>(handler), executor_of(*client));
-    auto slot = boost::asio::get_associated_cancellation_slot(op->handler());
-    if (slot.is_connected()) slot.template emplace<canceller>(client, stream, std::weak_ptr<waiter_base>(op));
-    detail::start_wait(client, stream, std::move(op));
-  }
-  struct canceller {
-    std::shared_ptr<client_impl> client;
-    std::shared_ptr<stream_state> stream;
-    std::weak_ptr<waiter_base> op;
-    void operator()(boost::asio::cancellation_type) const { detail::cancel_wait(client, stream, op); }
-  };
-};
 }  // namespace detail
 
-/// Events for a coroutine to `co_await`, in the order FreeSWITCH sent them.
-/// The client never waits for the consumer: a full queue loses events by its
-/// overflow_policy, counted by dropped(). Survives reconnections.
 class leg;
 
-class event_stream {
- public:
-  event_stream(event_stream&&) noexcept = default;
-  event_stream& operator=(event_stream&&) noexcept;
-  ~event_stream();
-
-  /// The next event: `result<owned_event>`; `errc::cancelled` once the stream
-  /// is closed or the wait is cancelled. One next() at a time.
-  template <class Token = boost::asio::deferred_t>
-  auto next(Token&& token = {}) {
-    return boost::asio::async_initiate<Token, void(result<owned_event>)>(detail::wait_initiation{client_, state_},
-                                                                         token);
-  }
-  /// Events lost to a full queue so far.
-  std::uint64_t dropped() const noexcept;
-  /// Stops taking events; a waiting next() completes with `errc::cancelled`.
-  void close();
-
- private:
-  friend class client;
-  event_stream(std::shared_ptr<detail::client_impl> c, std::shared_ptr<detail::stream_state> s)
-      : client_(std::move(c)), state_(std::move(s)) {}
-  std::shared_ptr<detail::client_impl> client_;
-  std::shared_ptr<detail::stream_state> state_;
-};
+/// Events for a coroutine to `co_await` (`result<owned_event>`), in the
+/// order FreeSWITCH sent them: io/event_stream.hpp.
+using event_stream = io::event_stream<owned_event>;
 
 /// One inbound Event Socket connection, living on one executor (one core).
 /// Any coroutine, on any thread, may call it at the same time: each call hops
