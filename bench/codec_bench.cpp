@@ -30,7 +30,9 @@
 
 #include <benchmark/benchmark.h>
 // Boost.JSON (Boost::json) reads the AMI and ESL transcripts.
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
@@ -591,29 +593,48 @@ void BM_esl_frame_events(benchmark::State& state) {
 }
 BENCHMARK(BM_esl_frame_events);
 
-// Decoding every text/event-plain event of the stream (URL-decoded values into
-// the decoder's storage) and reading a few headers, as a session does. One
-// item = one event.
-void BM_esl_decode_events(benchmark::State& state) {
-  const std::string& stream = esl_stream();
+// The bodies of the stream's text/event-plain events, in order.
+std::vector<std::string> esl_plain_bodies() {
   std::vector<std::string> bodies;
-  {
-    esl::message_parser p;
-    std::string_view rest = stream;
-    for (;;) {
-      auto r = p.parse(rest);
-      if (!r || !*r) break;
-      if ((*r)->msg.type() == esl::content_type::event_plain) bodies.emplace_back((*r)->msg.body());
-      rest.remove_prefix((*r)->consumed);
-    }
+  esl::message_parser p;
+  std::string_view rest = esl_stream();
+  for (;;) {
+    auto r = p.parse(rest);
+    if (!r || !*r) break;
+    if ((*r)->msg.type() == esl::content_type::event_plain) bodies.emplace_back((*r)->msg.body());
+    rest.remove_prefix((*r)->consumed);
   }
+  return bodies;
+}
+
+// The same events as text/event-json bodies, as `event json` sends them: one
+// object, a string member per header (values decoded), the body as `_body`.
+std::vector<std::string> esl_json_bodies() {
+  std::vector<std::string> out;
+  esl::event_decoder d;
+  for (const auto& b : esl_plain_bodies()) {
+    auto e = d.decode_plain(b);
+    if (!e) return {};
+    boost::json::object o;
+    for (const auto& h : e->headers()) o.emplace(h.key, h.value);  // a repeated key keeps its first value
+    if (!e->body().empty()) o.emplace("_body", e->body());
+    out.push_back(boost::json::serialize(o));
+  }
+  return out;
+}
+
+// Decodes `bodies` with `decode` (decode_plain or decode_json) and reads a few
+// headers, as a session does. One item = one event.
+template <class Decode>
+void esl_decode_bench(benchmark::State& state, const std::vector<std::string>& bodies, Decode decode,
+                      const char* what) {
   std::int64_t bytes = 0;
   for (const auto& b : bodies) bytes += static_cast<std::int64_t>(b.size());
   esl::event_decoder d;
   auto run = [&] {
     std::int64_t n = 0;
     for (const auto& b : bodies) {
-      auto e = d.decode_plain(b);
+      auto e = decode(d, b);
       if (!e) return std::int64_t{-1};
       benchmark::DoNotOptimize(e->name());
       benchmark::DoNotOptimize(e->get("Unique-ID"));
@@ -624,7 +645,7 @@ void BM_esl_decode_events(benchmark::State& state) {
   };
   const std::int64_t events = run();  // warm-up: the decoder's storage grows once
   if (bodies.empty() || events != static_cast<std::int64_t>(bodies.size())) {
-    state.SkipWithError("cannot decode the events of esl-outbound-async.json");
+    state.SkipWithError(what);
     for (auto _ : state) {}
     return;
   }
@@ -634,7 +655,25 @@ void BM_esl_decode_events(benchmark::State& state) {
   }
   report(state, g_allocs - before, events, bytes);
 }
+
+// Decoding every text/event-plain event of the stream (URL-decoded values into
+// the decoder's storage) and reading a few headers, as a session does. One
+// item = one event.
+void BM_esl_decode_events(benchmark::State& state) {
+  static const std::vector<std::string> bodies = esl_plain_bodies();
+  esl_decode_bench(state, bodies, [](esl::event_decoder& d, std::string_view b) { return d.decode_plain(b); },
+                   "cannot decode the events of esl-outbound-async.json");
+}
 BENCHMARK(BM_esl_decode_events);
+
+// The same events as text/event-json (client_options::format = json), decoded
+// and read the same way: JSON parsing and string unescaping instead of URL decoding.
+void BM_esl_decode_events_json(benchmark::State& state) {
+  static const std::vector<std::string> bodies = esl_json_bodies();
+  esl_decode_bench(state, bodies, [](esl::event_decoder& d, std::string_view b) { return d.decode_json(b); },
+                   "cannot decode the events of esl-outbound-async.json as JSON");
+}
+BENCHMARK(BM_esl_decode_events_json);
 
 // `sendmsg` with `call-command: execute` of playback with an Event-UUID, into
 // a warm output buffer.
