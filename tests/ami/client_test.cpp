@@ -18,10 +18,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <future>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -461,7 +464,9 @@ TEST_CASE("ami client: an event flood into a slow consumer is bounded and never 
     CHECK(events >= 20'000);
     CHECK(stream.dropped() == events - 100);
     CHECK(f.client.state() == ami::connection_state::connected);
-    // Drop-oldest: what is left is the newest 100, in order.
+    // Drop-oldest: what is left is the newest 100, in order: the flood's
+    // events 19900..19999 (event i is Newchannel, VarSet, Hangup by i % 3, on
+    // channel PJSIP/flood-<i / 3 in 8 hex digits>).
     std::vector<ami::owned_message> kept;
     for (int i = 0; i < 100; ++i) {
       auto e = co_await stream.next();
@@ -469,6 +474,20 @@ TEST_CASE("ami client: an event flood into a slow consumer is bounded and never 
       kept.push_back(std::move(*e));
     }
     CHECK(stream.dropped() == events - 100);
+    constexpr std::string_view names[] = {"Newchannel", "VarSet", "Hangup"};
+    int in_place = 0;
+    std::string first_misplaced;
+    for (int k = 0; k < 100; ++k) {
+      const int i = 20'000 - 100 + k;
+      const auto name = kept[k].get("Event").value_or("<no Event>");
+      const auto channel = kept[k].get("Channel").value_or("<no Channel>");
+      const std::string want = fmt::format("{} PJSIP/flood-{:08x}", names[i % 3], i / 3);
+      const std::string got = fmt::format("{} {}", name, channel);
+      if (got == want) ++in_place;
+      else if (first_misplaced.empty()) first_misplaced = fmt::format("kept[{}] is {}, not {}", k, got, want);
+    }
+    CHECK(first_misplaced == "");
+    CHECK(in_place == 100);
     CHECK(f.server.srv.stats().active == 1);
   }());
 }

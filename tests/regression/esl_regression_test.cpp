@@ -95,31 +95,70 @@ TEST_CASE("regression: an ESL api whose connection drops completes with disconne
 }
 
 TEST_CASE("regression: ESL reconnects after each server restart authenticated and subscribed once", "[regression][esl]") {
-  esl_fixture f{{.reconnect = {.initial_delay = 20ms, .max_delay = 60s}}};
+  // The backoff doubles from 20 ms with each failed attempt. The first outage
+  // lasts until 6 attempts have failed (after waits of 20, 40 ... 640 ms), so
+  // the attempt that authenticates again waited 1280 ms. A backoff that did not
+  // start over after that login would wait 2560 ms or more before the first
+  // attempt of the next outage; one that starts over waits 20 ms. Timers never
+  // fire early, so the first outage's waits are at least their delays; the
+  // later outages' first waits are checked against 1280 ms: 64 times the
+  // initial delay, half of the least a grown backoff would wait.
+  constexpr auto initial = 20ms;
+  constexpr int long_outage_failures = 6;
+  constexpr auto grown = initial * (1 << long_outage_failures);
+  esl_fixture f{{.reconnect = {.initial_delay = initial, .max_delay = 60s}}};
   f.run([&]() -> awaitable<void> {
-    int connected = 0;
+    using clock = std::chrono::steady_clock;
+    // Per outage: each attempt's wait (from the state going disconnected to
+    // connecting) and the attempts that failed (connecting, then disconnected).
+    std::vector<clock::duration> waits;
+    int failures = 0, connected = 0;
+    clock::time_point down{};
+    auto last = esl::connection_state::disconnected;
     f.client.on_state([&](esl::connection_state s) {
-      if (s == esl::connection_state::connected) ++connected;
+      const auto now = clock::now();
+      if (s == esl::connection_state::disconnected) {
+        down = now;
+        if (last == esl::connection_state::connecting) ++failures;
+      } else if (s == esl::connection_state::connecting) {
+        waits.push_back(now - down);
+      } else if (s == esl::connection_state::connected) {
+        ++connected;
+      }
+      last = s;
     });
     auto up = co_await f.client.connect();
     REQUIRE(up);
     auto filtered = co_await f.client.filter("Event-Name", "CHANNEL_ANSWER");
     REQUIRE(filtered);
     constexpr int restarts = 5;
-    const auto began = std::chrono::steady_clock::now();
     for (int i = 0; i < restarts; ++i) {
+      // Nobody listens until the client has failed this many attempts.
+      const int outage_failures = i == 0 ? long_outage_failures : 1;
+      INFO("outage " << i << " (" << outage_failures << " failed attempts)");
       const int before = connected;
+      waits.clear();
+      failures = 0;
       costrix::test::latch_flag stopped, dropped;
       f.server.srv.stop_listening([&] { stopped.set(); });
       stopped.wait();
       f.server.srv.disconnect_all([&] { dropped.set(); });
       dropped.wait();
-      while (f.client.state() == esl::connection_state::connected) co_await yield();
+      while (failures < outage_failures) co_await yield();
       REQUIRE(f.server.srv.start_listening());
       while (connected == before) co_await yield();
+      // The failed attempts, then the one that authenticated.
+      REQUIRE(waits.size() == static_cast<std::size_t>(failures + 1));
+      REQUIRE(failures >= outage_failures);
+      if (i == 0) {
+        // The backoff grew: attempt k waited 20 ms * 2^k at least.
+        for (int k = 0; k <= failures; ++k) CHECK(waits[k] >= initial * (1 << k));
+      } else {
+        // It started over after the last login.
+        CHECK(waits[0] < grown);
+        CHECK(waits[1] >= 2 * initial);
+      }
     }
-    // A backoff growing over restarts (20 ms doubling per failed attempt) would take seconds.
-    CHECK(std::chrono::steady_clock::now() - began < 5s);
     CHECK(f.client.stats().reconnects == restarts);
     CHECK(f.server.srv.stats().auths == restarts + 1);
     CHECK(f.server.srv.commands_received("filter") == restarts + 1);  // once per connection
