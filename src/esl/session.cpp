@@ -411,9 +411,9 @@ std::string session::new_uuid() {
 awaitable<result<std::string>> session::send(std::string_view bytes) {
   if (closed_) co_return fail(ended_.value_or(error{errc::disconnected}));
   auto w = std::make_shared<waiter>(stream_.get_executor(), waiter::kind::reply);
-  replies_.push_back(w);
+  replies_.push_back(w);  // a timed-out waiter stays queued: its late reply is not another command's
   write(bytes);
-  auto got = co_await wait(*w);
+  auto got = co_await wait(*w, options_.command_timeout);
   if (!got) metrics::lib::esl().errors[metrics::lib::error_kind(got.error())].inc();
   if (!got) co_return fail(std::move(got).error());
   if (!w->ok) co_return fail(errc::failed, std::move(w->text));

@@ -248,3 +248,44 @@ TEST_CASE("esl session: a socket that closes ends the verb in flight with errc::
   checks.verify();
   CHECK(notes == std::vector<std::string>{"started", "disconnected", "disconnected"});
 }
+
+TEST_CASE("esl session: a command FreeSWITCH does not answer times out - and its late reply answers no other",
+          "[esl][session][fault]") {
+  costrix::test::socket_pair sp;
+  peer_checks checks;
+  std::thread peer([&] {
+    int fd = sp.far();
+    costrix::test::peer_io io{fd};
+    PEER_CHECK(checks, read_command(fd) == "connect\n\n");
+    io.send("Event-Name: CHANNEL_DATA\nUnique-ID: u-0\nContent-Type: command/reply\nReply-Text: %2BOK%0A\n\n");
+    PEER_CHECK(checks, read_command(fd) == "myevents\n\n");
+    io.send("Content-Type: command/reply\nReply-Text: +OK Events Enabled\n\n");
+    PEER_CHECK(checks, read_command(fd).starts_with("sendmsg\ncall-command: execute\nexecute-app-name: answer\n"));
+    // Silent until the session has given up on the answer and sent the next command.
+    PEER_CHECK(checks, read_command(fd) == "api uuid_getvar u-0 FOO\n\n");
+    io.send("Content-Type: command/reply\nReply-Text: +OK\n\n");  // the answer's reply, late
+    io.send("Content-Type: api/response\nContent-Length: 3\n\nbar");
+    ::shutdown(fd, SHUT_RDWR);
+  });
+  asio::io_context ctx;
+  std::optional<errc> answered;
+  std::optional<std::string> foo;
+  auto script = [&]() -> awaitable<void> {
+    auto stream = costrix::io::stream::adopt(ctx.get_executor(), ::dup(sp.near()));
+    esl::session_options o{.linger = false};
+    o.command_timeout = 1s;  // the next command's reply comes at once: a margin for a loaded machine
+    esl::session s{stream, o};
+    auto started = co_await s.start();
+    REQUIRE(started);
+    auto a = co_await s.answer();
+    answered = a ? errc{} : static_cast<errc>(a.error().code.value());
+    auto v = co_await s.get_variable("FOO");
+    if (v && *v) foo = **v;
+    co_await s.shutdown();
+  };
+  costrix::test::run(ctx, script());
+  peer.join();
+  checks.verify();
+  CHECK(answered == errc::timeout);
+  CHECK(foo == "bar");
+}

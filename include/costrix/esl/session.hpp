@@ -35,6 +35,10 @@ struct session_options {
   std::size_t max_queued_inputs = 64;  ///< DTMF and input events kept for next_input(); the oldest go first
   std::vector<std::string> input_events;  ///< event names (besides DTMF) that next_input() returns
   std::chrono::milliseconds connect_timeout{10'000};  ///< for the channel data; 0: no limit
+  /// For each command's own reply (`command/reply`, `api/response`): a silent
+  /// or trickling FreeSWITCH gives `errc::timeout`; 0: no limit. An execute's
+  /// CHANNEL_EXECUTE_COMPLETE has no limit: an application runs as long as the call needs.
+  std::chrono::milliseconds command_timeout{30'000};
   proto::esl::limits limits{};
 };
 
