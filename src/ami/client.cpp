@@ -550,7 +550,10 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       ask.add("AuthType", "MD5");
       auto challenge = co_await send_here(std::move(ask), opts_.connect_timeout, true);
       if (!challenge) co_return fail(std::move(challenge).error());
-      if (!challenge->ok()) co_return fail(errc::auth_failed, std::string(challenge->text()));
+      if (!challenge->ok())  // no fallback to a plain Login: that would send the secret
+        co_return fail(errc::auth_failed,
+                       fmt::format("Asterisk refused the MD5 Challenge ({}); login_method::plain sends the secret instead",
+                                   challenge->text()));
       std::string key = proto::ami::login_key(challenge->get("Challenge").value_or(""), opts_.secret);
       request.add("AuthType", "MD5").add("Username", opts_.username).add("Key", key);
     } else {

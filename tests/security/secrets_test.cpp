@@ -137,3 +137,17 @@ TEST_CASE("security: a wrong ESL password appears in no log line and no error", 
   CHECK(log.containing(secret).empty());
   for (const auto& e : errors) CHECK(e.find(secret) == std::string::npos);
 }
+
+TEST_CASE("security: an AMI server that refuses the MD5 Challenge is never sent the secret", "[security][ami]") {
+  fixture f;
+  f.server.srv.rule("Challenge", {.response = sim::ami_fields{{"Response", "Error"}, {"Message", "Must specify AuthType"}}});
+  std::optional<costrix::error> refused;
+  f.run([&]() -> awaitable<void> {
+    auto r = co_await f.client.connect();
+    if (!r) refused = r.error();
+  }());
+  REQUIRE(refused);
+  CHECK(refused->code == errc::auth_failed);
+  CHECK_THAT(refused->message, Catch::Contains("Must specify AuthType") && Catch::Contains("login_method::plain"));
+  CHECK(f.server.srv.actions_received("Login") == 0);  // no plain Login behind the user's back
+}
