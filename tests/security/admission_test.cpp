@@ -10,6 +10,7 @@
 #include "support.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -209,4 +210,15 @@ TEST_CASE("esl server: over max_sessions a call is refused and the next one is s
   REQUIRE(next);
   REQUIRE_FALSE(next->executed.empty());
   CHECK(next->executed[0].app == "answer");
+}
+
+TEST_CASE("security: the FastAGI and ESL outbound servers listen on loopback unless told otherwise", "[security]") {
+  auto host_is_loopback = [](const std::string& listen) {
+    auto colon = listen.rfind(':');
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(listen.substr(0, colon), ec);
+    return !ec && address.is_loopback();
+  };
+  CHECK(host_is_loopback(costrix::fastagi::server_options{}.listen));
+  CHECK(host_is_loopback(costrix::esl::server_options{}.listen));
 }
