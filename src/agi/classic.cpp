@@ -46,8 +46,9 @@ int run_classic(const script& s, session_options options, int in_fd, int out_fd)
       co_await s(sess);
       status = 0;
     } catch (const std::exception& e) {
-      log(log_level::error, fmt::format("agi: script {} on channel {} threw: {}", sess.env().request(),
-                                        sess.env().channel(), e.what()));
+      // The call's context follows the text, as a FastAGI call's does.
+      log(log_level::error, {sess.env().request(), sess.env().channel(), sess.env().uniqueid(), {}},
+          fmt::format("agi: script threw: {}", e.what()));
     }
   }, [&](std::exception_ptr) { stream.close(); });
   ctx.run();

@@ -28,13 +28,15 @@ namespace {
 // environment and each AsyncAGIExec's Result.
 struct session_pipe {
   session_pipe(client::executor_type ex, int session_fd, int pbx_fd, std::string channel_name,
-         const agi::session_options& options)
+         std::string unique_id, const agi::session_options& options)
       : channel(std::move(channel_name)),
+        uniqueid(std::move(unique_id)),
         session_side(io::stream::adopt(ex, session_fd)),
         pbx(io::stream::adopt(ex, pbx_fd)),
         session(session_side, options) {}
 
   std::string channel;
+  std::string uniqueid;  // AsyncAGIStart's Uniqueid; the environment's agi_uniqueid once read
   io::stream session_side;
   io::stream pbx;
   agi::session session;
@@ -82,6 +84,12 @@ sub_event kind_of(const message& m) {
   return sub_event::other;
 }
 
+// A line about one channel: its channel and uniqueid follow the text, as a
+// FastAGI call's do.
+void log_channel(log_level level, std::string_view channel, std::string_view uniqueid, std::string_view line) {
+  log(level, {.channel = channel, .uniqueid = uniqueid}, line);
+}
+
 void log_threw(const session_pipe& b, std::exception_ptr e) {
   std::string what = "an exception that is not a std::exception";
   try {
@@ -90,7 +98,7 @@ void log_threw(const session_pipe& b, std::exception_ptr e) {
     what = ex.what();
   } catch (...) {
   }
-  log(log_level::error, fmt::format("asyncagi: script on channel {} threw: {}", b.channel, what));
+  log_channel(log_level::error, b.channel, b.uniqueid, fmt::format("asyncagi: script threw: {}", what));
 }
 
 }  // namespace
@@ -135,18 +143,25 @@ struct async_agi::state : std::enable_shared_from_this<state> {
 
   void start(const message& m) {
     std::string channel(m.get("Channel").value_or(""));
+    std::string uniqueid(m.get("Uniqueid").value_or(""));
     auto env = m.get("Env");
     int fds[2];
     if (channel.empty() || !env || ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
       refused.fetch_add(1, std::memory_order_relaxed);
-      log(log_level::warning, fmt::format("asyncagi: cannot start a script for channel \"{}\": {}", channel,
-                                          env ? "no descriptors for its socket pair" : "no Env in AsyncAGIStart"));
+      if (log_enabled(log_level::warning))
+        log_channel(log_level::warning, channel, uniqueid,
+                    fmt::format("asyncagi: cannot start a script: {}",
+                                channel.empty() ? "no Channel in AsyncAGIStart"
+                                : env       ? "no descriptors for its socket pair"
+                                            : "no Env in AsyncAGIStart"));
       // No script will run: let the channel go on in the dialplan rather than wait in AGI.
       if (!channel.empty() && options.break_on_return)
-        asio::co_spawn(c.get_executor(), release(shared_from_this(), std::move(channel)), asio::detached);
+        asio::co_spawn(c.get_executor(), release(shared_from_this(), std::move(channel), std::move(uniqueid)),
+                       asio::detached);
       return;
     }
-    auto b = std::make_shared<session_pipe>(c.get_executor(), fds[0], fds[1], channel, options.session);
+    auto b = std::make_shared<session_pipe>(c.get_executor(), fds[0], fds[1], channel, std::move(uniqueid),
+                                            options.session);
     if (auto old = channels.find(channel); old != channels.end()) old->second->end();  // its End was lost
     channels[channel] = b;
     b->give(proto::ami::url_decode(*env));
@@ -158,16 +173,17 @@ struct async_agi::state : std::enable_shared_from_this<state> {
   }
 
   // ASYNCAGI BREAK for a channel no script runs on.
-  static awaitable<void> release(std::shared_ptr<state> self, std::string channel) {
+  static awaitable<void> release(std::shared_ptr<state> self, std::string channel, std::string uniqueid) {
     agi_command brk{channel, "ASYNCAGI BREAK", channel + "/break"};
     auto sent = co_await self->c.send(std::move(brk));
     if (!sent)
-      log(log_level::info, fmt::format("asyncagi: channel {}: ASYNCAGI BREAK failed: {}", channel, sent.error().what()));
+      log_channel(log_level::info, channel, uniqueid, fmt::format("asyncagi: ASYNCAGI BREAK failed: {}", sent.error().what()));
   }
 
   // The script, then ASYNCAGI BREAK if the channel is still in AGI.
   static awaitable<void> run(std::shared_ptr<state> self, std::shared_ptr<session_pipe> b) {
     auto started = co_await b->session.start();
+    if (started && !b->session.env().uniqueid().empty()) b->uniqueid = std::string(b->session.env().uniqueid());
     if (started) {
       std::exception_ptr thrown;
       try {
@@ -177,8 +193,8 @@ struct async_agi::state : std::enable_shared_from_this<state> {
       }
       if (thrown) log_threw(*b, thrown);
     } else {
-      log(log_level::warning, fmt::format("asyncagi: channel {}: bad environment: {}", b->channel,
-                                          started.error().what()));
+      log_channel(log_level::warning, b->channel, b->uniqueid,
+                  fmt::format("asyncagi: bad environment: {}", started.error().what()));
     }
     b->session.close();
     if (self->options.break_on_return && !b->ended && !b->broke) {
@@ -206,8 +222,8 @@ struct async_agi::state : std::enable_shared_from_this<state> {
       b->pending_id = cmd.command_id;
       auto queued = co_await self->c.send(std::move(cmd));
       if (queued) continue;
-      log(log_level::info, fmt::format("asyncagi: channel {}: AGI action failed: {}", b->channel,
-                                       queued.error().what()));
+      log_channel(log_level::info, b->channel, b->uniqueid,
+                  fmt::format("asyncagi: AGI action failed: {}", queued.error().what()));
       // Asterisk refused it: the channel hung up (or left AGI) before its
       // AsyncAGIEnd reached us. The session reads HANGUP, as when the End comes
       // first, and the command is answered as on a dead channel.

@@ -1,4 +1,6 @@
 // Log lines about a call carry its context; spdlog takes them in one call; no secret is logged.
+#include <costrix/agi/classic.hpp>
+#include <costrix/ami/async_agi.hpp>
 #include <costrix/esl/server.hpp>
 #include <costrix/fastagi/server.hpp>
 #include <costrix/log.hpp>
@@ -7,6 +9,7 @@
 #include <costrix/sim/esl_caller.hpp>
 
 #include "ami/fixture.hpp"
+#include "scripted_peer.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -19,6 +22,7 @@
 #endif
 
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -74,6 +78,75 @@ TEST_CASE("log: an ESL outbound call's line carries its Unique-ID and Channel-Na
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].find(" route=7777 ") != std::string::npos);
   CHECK(lines[0].find(" uniqueid=0f1e2d3c-0000-4000-8000-000000000042 peer=127.0.0.1:") != std::string::npos);
+}
+
+TEST_CASE("log: an AsyncAGI script's line carries its channel and uniqueid", "[log][ami][asyncagi]") {
+  costrix::test::captured_log log{log_level::debug};
+  ami_test::fixture f{{.events = "agi"}};
+  costrix::ami::async_agi agi{f.client, [](costrix::agi::session&) -> awaitable<void> {
+                                throw std::runtime_error("script failure");
+                                co_return;
+                              }};
+  auto ended = std::make_shared<ami_test::flag>(f.ctx);
+  f.client.on_event("AsyncAGIEnd", [ended](const costrix::ami::message&) { ended->set(); });
+  f.run([&]() -> awaitable<void> {
+    auto up = co_await f.client.connect();
+    REQUIRE(up);
+    sim::agi_call call;
+    call.channel = "PJSIP/async-ctx-00000007";
+    call.uniqueid = "1700000099.3";
+    f.server.srv.start_async_agi(call);
+    co_await ended->wait();  // the script threw, then ASYNCAGI BREAK let the channel go
+  }());
+  auto lines = log.containing("asyncagi: script threw");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == "asyncagi: script threw: script failure channel=PJSIP/async-ctx-00000007 uniqueid=1700000099.3");
+}
+
+TEST_CASE("log: an AsyncAGIStart refused for its missing Env names the channel and uniqueid of the event",
+          "[log][ami][asyncagi]") {
+  costrix::test::captured_log log{log_level::debug};
+  ami_test::fixture f{{.events = "agi"}};
+  costrix::ami::async_agi agi{f.client, [](costrix::agi::session&) -> awaitable<void> { co_return; }};
+  f.run([&]() -> awaitable<void> {
+    auto up = co_await f.client.connect();
+    REQUIRE(up);
+    f.server.srv.broadcast({{"Event", "AsyncAGIStart"},
+                            {"Privilege", "agi,all"},
+                            {"Channel", "PJSIP/noenv-00000008"},
+                            {"Uniqueid", "1700000099.4"}});
+    // The refusal is logged before the ASYNCAGI BREAK it sends.
+    asio::steady_timer pause(f.ctx);
+    for (int i = 0; i < 5000 && f.server.srv.actions_received("AGI") < 1; ++i) {
+      pause.expires_after(1ms);
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }());
+  CHECK(agi.stats().refused == 1);
+  auto lines = log.containing("asyncagi: cannot start a script");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == "asyncagi: cannot start a script: no Env in AsyncAGIStart channel=PJSIP/noenv-00000008 "
+                    "uniqueid=1700000099.4");
+}
+
+TEST_CASE("log: a classic AGI script's line carries its request - channel and uniqueid", "[log][agi][classic]") {
+  costrix::test::captured_log log{log_level::debug};
+  costrix::test::socket_pair pair;
+  costrix::test::peer_io asterisk(pair.far());
+  // The whole environment fits in the socket's buffer: run_classic reads it on this thread.
+  REQUIRE(asterisk.send("agi_request: /var/lib/asterisk/agi-bin/ctx.agi\nagi_channel: PJSIP/classic-00000009\n"
+                        "agi_uniqueid: 1700000099.5\n\n"));
+  int status = costrix::agi::run_classic(
+      [](costrix::agi::session&) -> awaitable<void> {
+        throw std::runtime_error("script failure");
+        co_return;
+      },
+      {}, pair.near(), pair.near());
+  CHECK(status == 1);
+  auto lines = log.containing("agi: script threw");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == "agi: script threw: script failure route=/var/lib/asterisk/agi-bin/ctx.agi "
+                    "channel=PJSIP/classic-00000009 uniqueid=1700000099.5");
 }
 
 TEST_CASE("log: context values with spaces are quoted and empty ones left out", "[log]") {
