@@ -1,5 +1,7 @@
 #include <costrix/sim/ami_server.hpp>
 
+#include "server_clients.hpp"
+
 #include <costrix/io/listener.hpp>
 #include <costrix/io/stream.hpp>
 #include <costrix/log.hpp>
@@ -254,17 +256,10 @@ constexpr std::string_view list_commands[] = {
 
 namespace {
 
-struct client {
+struct client : detail::server_client {  // finishing: Logoff or a failed login
   client(ami_server::executor_type ex, int fd, const proto::ami::limits& l)
-      : stream(io::stream::adopt(ex, fd)), parser(l, proto::ami::message_parser::first::message) {}
-  io::stream stream;
+      : server_client(io::stream::adopt(ex, fd)), parser(l, proto::ami::message_parser::first::message) {}
   proto::ami::message_parser parser;
-  std::string in;   // received, not yet framed
-  std::string out;  // to write, while a write is in progress
-  bool writing = false;
-  bool finishing = false;          // Logoff or a failed login: no more actions, close once written
-  bool close_after_write = false;
-  bool closed = false;
   bool authenticated = false;
   std::string username;
   std::string challenge;
@@ -333,7 +328,8 @@ std::string duration(steady_clock::time_point since) {
 
 }  // namespace
 
-struct ami_server::state : std::enable_shared_from_this<state> {
+struct ami_server::state : std::enable_shared_from_this<state>, detail::server_clients<ami_server::state, client> {
+  static constexpr std::string_view log_name = "ami sim";
   using client_ptr = std::shared_ptr<client>;
   using channel_ptr = std::shared_ptr<channel>;
   using rule_map = std::map<std::string, action_rule, iless>;
@@ -538,62 +534,6 @@ struct ami_server::state : std::enable_shared_from_this<state> {
       self->close(c);  // the client left, or we closed it
       co_return;
     }
-  }
-
-  void close(const client_ptr& c) {
-    if (c->closed) return;
-    c->closed = true;
-    c->stream.close();
-    std::erase(clients, c);
-    std::lock_guard lock(mutex);
-    --counters.active;
-  }
-
-  // Closes once everything queued is written (Logoff, a failed login).
-  void finish(const client_ptr& c) {
-    c->finishing = true;
-    if (c->writing) c->close_after_write = true;
-    else close(c);
-  }
-
-  void send(const client_ptr& c, std::string_view bytes) {
-    if (c->closed) return;
-    if (c->writing) {
-      if (c->out.size() + bytes.size() > opts.max_pending_bytes) {
-        log(log_level::warning, fmt::format("ami sim: {}: {} bytes not read: disconnecting", c->stream.peer(),
-                                            c->out.size()));
-        close(c);
-        return;
-      }
-      c->out.append(bytes);
-      return;
-    }
-    boost::system::error_code ec;
-    std::size_t n = c->stream.write_some(bytes, ec);
-    if (ec && ec != asio::error::would_block) {
-      close(c);
-      return;
-    }
-    bytes.remove_prefix(n);
-    if (bytes.empty()) return;
-    c->out.assign(bytes);
-    c->writing = true;
-    asio::co_spawn(ex, write_loop(shared_from_this(), c), asio::detached);
-  }
-
-  static awaitable<void> write_loop(std::shared_ptr<state> self, client_ptr c) {
-    std::string chunk;
-    while (!c->closed && !c->out.empty()) {
-      chunk.clear();
-      chunk.swap(c->out);
-      auto written = co_await c->stream.write_all(chunk);
-      if (!written) {
-        self->close(c);
-        co_return;
-      }
-    }
-    c->writing = false;
-    if (c->close_after_write) self->close(c);
   }
 
   // ---- events

@@ -1,5 +1,7 @@
 #include <costrix/sim/esl_server.hpp>
 
+#include "server_clients.hpp"
+
 #include <costrix/io/listener.hpp>
 #include <costrix/io/stream.hpp>
 #include <costrix/log.hpp>
@@ -133,11 +135,8 @@ std::optional<command> frame(std::string& in, std::size_t& consumed) {
   return c;
 }
 
-struct client {
-  client(esl_server::executor_type ex, int fd) : stream(io::stream::adopt(ex, fd)) {}
-  io::stream stream;
-  std::string in, out;
-  bool writing = false, finishing = false, close_after_write = false, closed = false;
+struct client : detail::server_client {
+  client(esl_server::executor_type ex, int fd) : server_client(io::stream::adopt(ex, fd)) {}
   bool authed = false;
   // The subscription, as mod_event_socket keeps it.
   bool events_on = false;
@@ -180,7 +179,8 @@ constexpr std::array<std::string_view, 38> channel_columns{
 
 }  // namespace
 
-struct esl_server::state : std::enable_shared_from_this<state> {
+struct esl_server::state : std::enable_shared_from_this<state>, detail::server_clients<esl_server::state, client> {
+  static constexpr std::string_view log_name = "esl sim";
   using client_ptr = std::shared_ptr<client>;
 
   state(executor_type e, esl_server_options o) : ex(e), opts(std::move(o)), rng(std::random_device{}()) {
@@ -317,60 +317,6 @@ struct esl_server::state : std::enable_shared_from_this<state> {
       self->close(c);
       co_return;
     }
-  }
-
-  void close(const client_ptr& c) {
-    if (c->closed) return;
-    c->closed = true;
-    c->stream.close();
-    std::erase(clients, c);
-    std::lock_guard lock(mutex);
-    --counters.active;
-  }
-
-  void finish(const client_ptr& c) {
-    c->finishing = true;
-    if (c->writing) c->close_after_write = true;
-    else close(c);
-  }
-
-  void send(const client_ptr& c, std::string_view bytes) {
-    if (c->closed) return;
-    if (c->writing) {
-      if (c->out.size() + bytes.size() > opts.max_pending_bytes) {
-        log(log_level::warning, fmt::format("esl sim: {} bytes not read: disconnecting", c->out.size()));
-        close(c);
-        return;
-      }
-      c->out.append(bytes);
-      return;
-    }
-    boost::system::error_code ec;
-    std::size_t n = c->stream.write_some(bytes, ec);
-    if (ec && ec != asio::error::would_block) {
-      close(c);
-      return;
-    }
-    bytes.remove_prefix(n);
-    if (bytes.empty()) return;
-    c->out.assign(bytes);
-    c->writing = true;
-    asio::co_spawn(ex, write_loop(shared_from_this(), c), asio::detached);
-  }
-
-  static awaitable<void> write_loop(std::shared_ptr<state> self, client_ptr c) {
-    std::string chunk;
-    while (!c->closed && !c->out.empty()) {
-      chunk.clear();
-      chunk.swap(c->out);
-      auto written = co_await c->stream.write_all(chunk);
-      if (!written) {
-        self->close(c);
-        co_return;
-      }
-    }
-    c->writing = false;
-    if (c->close_after_write) self->close(c);
   }
 
   awaitable<void> pause(milliseconds d) {
