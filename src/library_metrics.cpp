@@ -2,6 +2,7 @@
 
 #include <costrix/proto/agi/commands.hpp>
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -14,8 +15,10 @@ constexpr std::string_view error_names[error_kinds] = {
     "not_found",    "timeout",  "cancelled",    "disconnected",    "auth_failed",    "protocol",
     "limit_exceeded", "refused", "invalid_argument", "other"};
 
-constexpr std::string_view cause_names[] = {"handler_returned", "caller_hung_up", "handler_threw", "timeout",
-                                            "no_environment",   "no_route",       "server_stop"};
+constexpr std::string_view cause_names[] = {"handler_returned", "caller_hung_up", "handler_threw",
+                                            "timeout",          "no_environment", "no_route",
+                                            "server_stop",      "disconnected",   "command_timeout",
+                                            "protocol_error"};
 static_assert(std::size(cause_names) == static_cast<std::size_t>(end_cause::count));
 
 // Latency buckets, in seconds: 100 µs to 10 s.
@@ -43,7 +46,7 @@ server_metrics make_server(std::string_view protocol) {
   labels p{{"protocol", std::string(protocol)}};
   server_metrics m;
   m.sessions = r.add_counter("costrix_sessions_total", "Sessions accepted and started", p);
-  m.refused = r.add_counter("costrix_sessions_refused_total", "Connections closed at once: max_sessions reached", p);
+  m.refused = r.add_counter("costrix_sessions_refused_total", "Connections closed at once: max_sessions reached, or a peer not allowed", p);
   m.active = r.add_gauge("costrix_sessions_active", "Sessions in progress", p);
   for (std::size_t i = 0; i < std::size(cause_names); ++i) {
     labels l = p;
@@ -53,26 +56,53 @@ server_metrics make_server(std::string_view protocol) {
   return m;
 }
 
-// Series named at run time (AMI actions, ESL applications): each thread keeps
-// the handles it has seen, so the registry's lock is taken once per name and thread.
-void count_named(std::string_view family, std::string_view help, const char* label, std::string_view value) {
+// Series named at run time (AMI actions, ESL applications), by family.
+enum named_family : std::size_t { ami_actions, esl_executes, named_families };
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+using named_map = std::unordered_map<std::string, counter, string_hash, std::equal_to<>>;
+
+// The first 256 distinct values of each family get a series of their
+// own, later ones count as "other". `registered` holds each value given a
+// series, once, whichever thread saw it first; each thread keeps the handles
+// it has used, so the lock is taken once per name and thread, and a look-up
+// by string_view allocates nothing.
+void count_named(named_family f, std::string_view family, std::string_view help, const char* label,
+                 std::string_view value) {
   constexpr std::size_t max_values = 256;
-  static std::mutex mutex;
-  static std::size_t values = 0;  // distinct values registered, all families
-  thread_local std::unordered_map<std::string, counter> seen;
+  struct shared {
+    std::mutex mutex;
+    named_map registered[named_families];  // under `mutex`
+    std::size_t values[named_families] = {};  // registered's sizes, "other" aside; under `mutex`
+  };
+  static shared& all_threads = *new shared;  // never destroyed, as library(): threads may count during exit
+  thread_local named_map seen[named_families];
   if (!library().enabled()) return;
-  std::string key;
-  key.reserve(family.size() + value.size() + 1);
-  key.append(family).append(1, '\0').append(value);
-  if (auto it = seen.find(key); it != seen.end()) return it->second.inc();
+  named_map& mine = seen[f];
+  if (auto it = mine.find(value); it != mine.end()) return it->second.inc();
   counter c;
+  bool own = false;  // `value` has a series of its own (not the "other" one)
   {
-    std::lock_guard lock(mutex);
-    std::string v = values < max_values ? std::string(value) : "other";
-    if (v != "other") ++values;
-    c = library().add_counter(family, help, {{label, v}});
+    std::lock_guard lock(all_threads.mutex);
+    named_map& all = all_threads.registered[f];
+    if (auto it = all.find(value); it != all.end()) {
+      c = it->second;
+      own = true;
+    } else if (value == "other" || all_threads.values[f] < max_values) {
+      c = library().add_counter(family, help, {{label, std::string(value)}});
+      all.emplace(std::string(value), c);
+      if (value != "other") ++all_threads.values[f];
+      own = true;
+    } else {
+      c = library().add_counter(family, help, {{label, "other"}});
+    }
   }
-  seen.emplace(std::move(key), c);
+  // A name past the cap is remembered too, up to a bound: a flood of distinct
+  // names costs the lock per use, not a thread-local map without end.
+  if (own || mine.size() < 2 * max_values) mine.emplace(std::string(value), c);
   c.inc();
 }
 
@@ -129,7 +159,7 @@ const ami_metrics& ami() {
 }
 
 void count_ami_action(std::string_view name) {
-  count_named("costrix_ami_actions_total", "AMI actions sent, by name", "action", name);
+  count_named(ami_actions, "costrix_ami_actions_total", "AMI actions sent, by name", "action", name);
 }
 
 void count_ami_action_text(std::string_view encoded) {
@@ -157,7 +187,7 @@ const esl_metrics& esl() {
 }
 
 void count_esl_execute(std::string_view app) {
-  count_named("costrix_esl_executes_total", "ESL applications executed, by name", "app", app);
+  count_named(esl_executes, "costrix_esl_executes_total", "ESL applications executed, by name", "app", app);
 }
 
 }  // namespace costrix::metrics::lib

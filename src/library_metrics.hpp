@@ -11,13 +11,15 @@
 namespace costrix::metrics::lib {
 
 /// Why a server's session ended (the `cause` label).
+/// disconnected, command_timeout, protocol_error: the handler returned after a
+/// failed command closed the connection (agi::session::broken_by(); ESL: the socket closed).
 enum class end_cause { handler_returned, caller_hung_up, handler_threw, timeout, no_environment, no_route,
-                       server_stop, count };
+                       server_stop, disconnected, command_timeout, protocol_error, count };
 
 /// A server's sessions (label protocol="fastagi" or "esl_outbound").
 struct server_metrics {
   counter sessions;  ///< admitted
-  counter refused;   ///< over max_sessions
+  counter refused;   ///< over max_sessions, or a peer the allow-list refuses
   gauge active;
   counter ended[static_cast<std::size_t>(end_cause::count)];
   void end(end_cause c) const noexcept {

@@ -50,6 +50,7 @@ class counter {
 
 /// A value that goes up and down (sessions active, actions in flight); each
 /// thread keeps its own change, so inc() on one thread and dec() on another sum to 0.
+/// It moves even while its registry is disabled, so it never drifts below 0.
 class gauge {
  public:
   gauge() = default;
@@ -130,7 +131,8 @@ class registry {
   /// Sums every thread's shard; callable from any thread, never blocks writers.
   snapshot collect() const;
 
-  /// A disabled registry ignores every update (one relaxed load each).
+  /// A disabled registry ignores counter and histogram updates (one relaxed load
+  /// each). Gauges move either way (a gauge's up and its down may fall on either side of enable()).
   void enable(bool on = true) noexcept { enabled_.store(on, std::memory_order_relaxed); }
   bool enabled() const noexcept { return enabled_.load(std::memory_order_relaxed); }
 
@@ -172,8 +174,10 @@ inline void counter::inc(std::uint64_t n) const noexcept {
   s.store(s.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
+// A gauge moves whether the registry is enabled or not: an inc() made while
+// it was disabled and its dec() made after enable() must still sum to 0.
 inline void gauge::add(std::int64_t n) const noexcept {
-  if (!r_ || !r_->enabled()) return;
+  if (!r_) return;
   auto& s = r_->slots()[slot_];
   s.store(s.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(n), std::memory_order_relaxed);
 }

@@ -139,7 +139,7 @@ error session::wait_failed(const boost::system::error_code& ec) {
 // would answer the next command), so the session closes.
 error session::broken(error e) {
   if (e == errc::cancelled && deadline_.expired()) e = error{errc::timeout, "no reply from Asterisk in time"};
-  broken_ = true;
+  broken_ = e.code.category() == category() ? static_cast<errc>(e.code.value()) : errc::disconnected;
   stream_.close();
   return e;
 }

@@ -56,6 +56,7 @@ struct server::call {
   std::shared_ptr<const route_table> routes;  // keeps the handler alive for the whole call
   asio::cancellation_signal cancel;           // cancels what the handler awaits (stop's deadline)
   metrics::lib::end_cause cause = metrics::lib::end_cause::handler_returned;
+  bool closed_by_stop = false;                // close_all() closed the socket
   call* prev = nullptr;
   call* next = nullptr;
 };
@@ -81,6 +82,7 @@ struct server::core_state {
   }
   void close_all() {
     for (call* c = head; c; c = c->next) {
+      c->closed_by_stop = true;
       c->stream.close();
       c->cancel.emit(asio::cancellation_type::terminal);
     }
@@ -245,7 +247,11 @@ awaitable<void> server::serve(call* c) {
       if (const handler* h = c->routes->find(value)) {
         log_call(log_level::debug, s, c->stream.peer(), value, fmt::format("esl: a call routed by {}", options_.route_by));
         co_await (*h)(s);
+        // The hangup first: FreeSWITCH closes the socket after it. A socket
+        // closed with no hangup seen: stop() closed it, or FreeSWITCH or the
+        // network dropped it.
         if (!s.hangup_cause().empty()) c->cause = end_cause::caller_hung_up;
+        else if (!s.ready()) c->cause = c->closed_by_stop ? end_cause::server_stop : end_cause::disconnected;
       } else {
         c->cause = end_cause::no_route;
         log_call(log_level::warning, s, c->stream.peer(), value, fmt::format("esl: no route for {} \"{}\"", options_.route_by, value));

@@ -176,6 +176,21 @@ end_cause no_environment_cause(const error& e) noexcept {
   return e == errc::timeout ? end_cause::timeout : end_cause::no_environment;
 }
 
+// A handler that returned: what became of its call, from the session's state.
+// The caller's HANGUP comes first (Asterisk may close the socket after it).
+end_cause returned_cause(const agi::session& s, bool stopping) noexcept {
+  if (s.hung_up()) return end_cause::caller_hung_up;
+  auto why = s.broken_by();
+  if (!why) return end_cause::handler_returned;
+  switch (*why) {
+    case errc::timeout: return end_cause::command_timeout;
+    case errc::protocol:
+    case errc::limit_exceeded: return end_cause::protocol_error;
+    case errc::cancelled: return stopping ? end_cause::server_stop : end_cause::handler_returned;
+    default: return end_cause::disconnected;
+  }
+}
+
 bool out_of_resources(int e) noexcept { return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM; }
 
 void log_no_environment(io::stream& stream, const error& e) {
@@ -352,10 +367,9 @@ struct server::entry {
       thrown = std::current_exception();
     }
     if (thrown) log_threw(c.session, thrown, self.stopping_.load(std::memory_order_relaxed));
-    end_cause cause = thrown ? (self.stopping_.load(std::memory_order_relaxed) ? end_cause::server_stop
-                                                                              : end_cause::handler_threw)
-                      : c.session.hung_up() ? end_cause::caller_hung_up
-                                            : end_cause::handler_returned;
+    const bool stopping = self.stopping_.load(std::memory_order_relaxed);
+    end_cause cause = thrown ? (stopping ? end_cause::server_stop : end_cause::handler_threw)
+                             : returned_cause(c.session, stopping);
     self.finish(cs, &c, static_cast<int>(cause));
   }
 };

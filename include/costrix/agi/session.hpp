@@ -92,6 +92,10 @@ class session {
   /// The first value of a query parameter of the script URL.
   std::optional<std::string_view> param(std::string_view key) const { return env_.param(key); }
   bool hung_up() const noexcept { return hung_up_.load(std::memory_order_relaxed); }
+  /// Why a failed command closed the connection: `errc::timeout` (`command_timeout`
+  /// passed), `errc::disconnected` (Asterisk closed it, or a read or write failed),
+  /// `errc::cancelled`, `errc::protocol`, `errc::limit_exceeded`; nullopt while it is whole.
+  std::optional<errc> broken_by() const noexcept { return broken_; }
   std::string peer() const { return stream_.peer(); }
 
   /// Sends any command descriptor; completes with its typed reply.
@@ -193,7 +197,7 @@ class session {
   std::chrono::steady_clock::time_point sent_at_{};  // while metrics are on
   std::unique_ptr<proto::agi::environment_parser> starting_;  // while the environment arrives
   std::atomic<bool> hung_up_{false};
-  bool broken_ = false;
+  std::optional<errc> broken_;  // set once a failure closed the stream
 };
 
 namespace detail {
