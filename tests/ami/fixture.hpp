@@ -7,6 +7,7 @@
 #include <costrix/io/runtime.hpp>
 #include <costrix/sim/ami_server.hpp>
 
+#include "sim_thread.hpp"
 #include "support.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -67,26 +68,7 @@ auto spawn_future(Executor ex, F body) {
   return asio::co_spawn(ex, [](F f) -> awaitable<T> { co_return co_await f(); }(std::move(body)), asio::use_future);
 }
 
-struct sim_server {
-  costrix::runtime rt{{.threads = 1}};
-  sim::ami_server srv;
-
-  explicit sim_server(sim::ami_server_options o = {}) : srv(rt, free_port(std::move(o))) {
-    REQUIRE(srv.start());
-    rt.start();
-  }
-  ~sim_server() {
-    costrix::test::latch_flag stopped;
-    srv.stop([&] { stopped.set(); });
-    stopped.wait();
-    rt.stop();
-    rt.join();
-  }
-  static sim::ami_server_options free_port(sim::ami_server_options o) {
-    o.listen = "127.0.0.1:0";
-    return o;
-  }
-};
+using sim_server = costrix::test::sim_thread<sim::ami_server, sim::ami_server_options>;
 
 // A simulator, and a client on an io_context the test thread runs.
 struct fixture {

@@ -6,6 +6,7 @@
 #include <costrix/io/runtime.hpp>
 #include <costrix/sim/esl_server.hpp>
 
+#include "sim_thread.hpp"
 #include "support.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -21,26 +22,7 @@ namespace esl_test {
 
 using namespace std::chrono_literals;
 
-struct esl_sim {
-  costrix::runtime rt{{.threads = 1}};
-  costrix::sim::esl_server srv;
-
-  explicit esl_sim(costrix::sim::esl_server_options o = {}) : srv(rt, free_port(std::move(o))) {
-    REQUIRE(srv.start());
-    rt.start();
-  }
-  ~esl_sim() {
-    costrix::test::latch_flag stopped;
-    srv.stop([&] { stopped.set(); });
-    stopped.wait();
-    rt.stop();
-    rt.join();
-  }
-  static costrix::sim::esl_server_options free_port(costrix::sim::esl_server_options o) {
-    o.listen = "127.0.0.1:0";
-    return o;
-  }
-};
+using esl_sim = costrix::test::sim_thread<costrix::sim::esl_server, costrix::sim::esl_server_options>;
 
 // A simulator, and a client (options as given, the simulator's port) on an
 // io_context the test thread runs.

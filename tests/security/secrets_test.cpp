@@ -22,25 +22,8 @@ namespace {
 
 constexpr const char* secret = "Zq9-very-secret-Xw4";
 
-// A simulator listening where its options say (the fixtures pick a free port).
-template <class Server, class Options>
-struct sim_at {
-  costrix::runtime rt{{.threads = 1}};
-  Server srv;
-  explicit sim_at(Options o) : srv(rt, std::move(o)) {
-    REQUIRE(srv.start());
-    rt.start();
-  }
-  ~sim_at() {
-    costrix::test::latch_flag stopped;
-    srv.stop([&] { stopped.set(); });
-    stopped.wait();
-    rt.stop();
-    rt.join();
-  }
-};
-using ami_sim_at = sim_at<sim::ami_server, sim::ami_server_options>;
-using esl_sim_at = sim_at<sim::esl_server, sim::esl_server_options>;
+using ami_sim = costrix::test::sim_thread<sim::ami_server, sim::ami_server_options>;
+using esl_sim = costrix::test::sim_thread<sim::esl_server, sim::esl_server_options>;
 
 // Runs `ctx` until a log line holds both words (the client's reconnection
 // timer keeps it busy meanwhile); none within 20 s fails the test.
@@ -53,7 +36,6 @@ void run_until_logged(asio::io_context& ctx, costrix::test::captured_log& log, s
 // client's reconnection attempts fail their login, and each failure is logged.
 template <class Client, class Sim, class ClientOptions, class SimOptions>
 void reconnect_refused(costrix::test::captured_log& log, ClientOptions co, SimOptions accepting, SimOptions refusing) {
-  accepting.listen = "127.0.0.1:0";
   auto first = std::make_unique<Sim>(accepting);
   const auto port = first->srv.port();
   asio::io_context ctx{1};
@@ -69,7 +51,7 @@ void reconnect_refused(costrix::test::captured_log& log, ClientOptions co, SimOp
   REQUIRE(up.get());
   first.reset();
   refusing.listen = "127.0.0.1:" + std::to_string(port);
-  Sim second(refusing);
+  Sim second(refusing, costrix::test::listen_at::as_given);
   run_until_logged(ctx, log, "reconnecting", "authentication failed");
   client.close();
   costrix::test::run_at_most(ctx, 1s);
@@ -96,7 +78,7 @@ TEST_CASE("security: a wrong AMI secret appears in no log line and no error", "[
     }());
   }
   // Reconnecting after a success logs each refused login.
-  reconnect_refused<ami::client, ami_sim_at>(
+  reconnect_refused<ami::client, ami_sim>(
       log, ami::client_options{.username = "admin", .secret = secret, .login = method},
       sim::ami_server_options{.accounts = {{"admin", secret}}}, sim::ami_server_options{.accounts = {{"admin", "another"}}});
   CHECK(log.size() > 0);
@@ -130,7 +112,7 @@ TEST_CASE("security: a wrong ESL password appears in no log line and no error", 
     again.user = "1000";
     again.domain = "default";
   }
-  reconnect_refused<esl::client, esl_sim_at>(
+  reconnect_refused<esl::client, esl_sim>(
       log, again, sim::esl_server_options{.password = secret, .users = {{"1000@default", secret}}},
       sim::esl_server_options{.password = "another", .users = {{"1000@default", "another"}}});
   CHECK(log.size() > 0);

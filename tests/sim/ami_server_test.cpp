@@ -7,6 +7,7 @@
 #include <costrix/proto/ami/url_decode.hpp>
 #include <costrix/sim/ami_server.hpp>
 
+#include "sim_thread.hpp"
 #include "support.hpp"
 #include "transcripts.hpp"
 
@@ -170,25 +171,8 @@ class client {
 };
 
 // A simulator on a one-thread runtime, listening on a free port.
-struct server {
-  costrix::runtime rt{{.threads = 1}};
-  sim::ami_server srv;
-
-  explicit server(sim::ami_server_options o = {}) : srv(rt, with_free_port(std::move(o))) {
-    REQUIRE(srv.start());
-    rt.start();
-  }
-  ~server() {
-    costrix::test::latch_flag stopped;
-    srv.stop([&] { stopped.set(); });
-    stopped.wait();
-    rt.stop();
-    rt.join();
-  }
-  static sim::ami_server_options with_free_port(sim::ami_server_options o) {
-    o.listen = "127.0.0.1:0";
-    return o;
-  }
+struct server : costrix::test::sim_thread<sim::ami_server, sim::ami_server_options> {
+  using sim_thread::sim_thread;
 
   client connect() {
     client c{srv.port()};

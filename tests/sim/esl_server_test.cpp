@@ -6,6 +6,7 @@
 #include <costrix/proto/esl/message_parser.hpp>
 #include <costrix/sim/esl_server.hpp>
 
+#include "sim_thread.hpp"
 #include "support.hpp"
 #include "transcripts.hpp"
 
@@ -84,25 +85,7 @@ class conn {
   std::string buf_;
 };
 
-struct server {
-  costrix::runtime rt{{.threads = 1}};
-  sim::esl_server srv;
-  explicit server(sim::esl_server_options o = {}) : srv(rt, with_port(std::move(o))) {
-    REQUIRE(srv.start());
-    rt.start();
-  }
-  ~server() {
-    costrix::test::latch_flag stopped;
-    srv.stop([&] { stopped.set(); });
-    stopped.wait();
-    rt.stop();
-    rt.join();
-  }
-  static sim::esl_server_options with_port(sim::esl_server_options o) {
-    o.listen = "127.0.0.1:0";
-    return o;
-  }
-};
+using server = costrix::test::sim_thread<sim::esl_server, sim::esl_server_options>;
 
 const costrix::test::transcript_step& step(const std::vector<costrix::test::transcript_step>& steps,
                                            std::string_view name) {
