@@ -631,8 +631,12 @@ std::string client::unwant(const std::vector<std::string>& names) {
     for (const auto& n : names)
       std::erase_if(c->wanted_, [&](const std::string& w) { return iequals(w, n); });
   });
+  // As event_command(): mod_event_socket takes every word after CUSTOM as a
+  // subclass, and a subclass without it as no event at all (-ERR no keywords supplied).
   std::string out = "nixevent";
-  for (const auto& n : names) out += " " + n;
+  std::string subclasses;
+  for (const auto& n : names) (is_subclass(n) ? subclasses : out) += " " + n;
+  if (!subclasses.empty()) out += " CUSTOM" + subclasses;
   return out;
 }
 
