@@ -171,7 +171,10 @@ TEST_CASE("esl verbs: execute_event gives the CHANNEL_EXECUTE_COMPLETE of the ap
     REQUIRE(report);
     CHECK(s_.notes == std::vector<std::string>{"headers 0"});
     CHECK_FALSE(received(*report, "myevents"));
-    CHECK(costrix::test::apps(*report) == std::vector<std::string>{"answer"});
+    // Sent; whether it ran before the handler ended and the socket closed is the channel's business.
+    CHECK(std::count_if(report->commands.begin(), report->commands.end(), [](const std::string& c) {
+            return c.starts_with("sendmsg\ncall-command: execute\nexecute-app-name: answer\n");
+          }) == 1);
   }
 }
 
