@@ -163,6 +163,9 @@ TEST_CASE("regression: ESL reconnects after each server restart authenticated an
     CHECK(f.server.srv.stats().auths == restarts + 1);
     CHECK(f.server.srv.commands_received("filter") == restarts + 1);  // once per connection
     CHECK(f.client.state() == esl::connection_state::connected);
+    // Closed here (the state callback runs now), while the locals it writes live.
+    f.client.close();
+    co_await yield();
   }());
 }
 
