@@ -1,14 +1,13 @@
 // Fixtures for the ESL tests: the outbound server driven by the FreeSWITCH
-// simulator (sim::call_esl_outbound), the inbound client against the inbound
-// simulator (sim::esl_server), a scripted FreeSWITCH on a socketpair, and a
-// gate for coroutines on several threads.
+// simulator (sim::call_esl_outbound), helpers for the inbound client against
+// the inbound simulator (its fixture: regression/esl_sim.hpp), a scripted
+// FreeSWITCH on a socketpair, and a gate for coroutines on several threads.
 #pragma once
 
 #include <costrix/esl/client.hpp>
 #include <costrix/esl/server.hpp>
 #include <costrix/io/runtime.hpp>
 #include <costrix/sim/esl_caller.hpp>
-#include <costrix/sim/esl_server.hpp>
 
 #include "scripted_peer.hpp"
 #include "support.hpp"
@@ -139,7 +138,7 @@ class gate {
   std::vector<std::shared_ptr<boost::asio::steady_timer>> waiters_;
 };
 
-// ---- the inbound client against the simulated FreeSWITCH ----
+// ---- the inbound client against the simulated FreeSWITCH (esl_test::esl_fixture) ----
 
 /// A flag a coroutine on one io_context awaits and a callback there sets.
 class async_flag {
@@ -159,60 +158,14 @@ class async_flag {
   bool set_ = false;
 };
 
-/// sim::esl_server on a runtime thread of its own, on a free port.
-struct simulated_switch {
-  costrix::runtime rt{{.threads = 1}};
-  sim::esl_server srv;
-
-  explicit simulated_switch(sim::esl_server_options o = {}) : srv(rt, free_port(std::move(o))) {
-    REQUIRE(srv.start());
-    rt.start();
-  }
-  ~simulated_switch() {
-    latch_flag stopped;
-    srv.stop([&] { stopped.set(); });
-    stopped.wait();
-    rt.stop();
-    rt.join();
-  }
-  static sim::esl_server_options free_port(sim::esl_server_options o) {
-    o.listen = "127.0.0.1:0";
-    return o;
-  }
-};
-
-/// An esl::client on an io_context the test thread runs, connected to a simulated_switch.
-struct inbound {
-  simulated_switch server;
-  boost::asio::io_context ctx{1};
-  esl::client client;
-
-  explicit inbound(esl::client_options o = {}, sim::esl_server_options so = {})
-      : server(std::move(so)), client(ctx.get_executor(), options(std::move(o), server.srv.port())) {}
-  ~inbound() {
-    client.close();
-    run_at_most(ctx, std::chrono::seconds(2));
-  }
-  static esl::client_options options(esl::client_options o, std::uint16_t port) {
-    o.port = port;
-    o.reconnect.initial_delay = std::chrono::milliseconds{10};
-    return o;
-  }
-  /// Runs `a` to its end on ctx; a test that stalls fails.
-  template <class T>
-  T run(awaitable<T> a, std::chrono::milliseconds limit = std::chrono::seconds(60)) {
-    auto f = boost::asio::co_spawn(ctx, std::move(a), boost::asio::use_future);
-    if (!run_until(ctx, f, limit)) FAIL("the test stalled");
-    return f.get();
-  }
-  /// Runs a member of the simulator that reports with a `done` callback, and awaits that report.
-  template <class F>
-  awaitable<void> server_call(F&& call) {
-    auto sig = std::make_shared<async_flag>(ctx);
-    call([this, sig] { boost::asio::post(ctx, [sig] { sig->set(); }); });
-    co_await sig->wait();
-  }
-};
+/// Runs a member of the simulator that reports with a `done` callback
+/// (disconnect_all, stop_listening) and awaits that report on `ctx`.
+template <class F>
+awaitable<void> sim_call(boost::asio::io_context& ctx, F&& call) {
+  auto sig = std::make_shared<async_flag>(ctx);
+  call([&ctx, sig] { boost::asio::post(ctx, [sig] { sig->set(); }); });
+  co_await sig->wait();
+}
 
 // ---- a scripted FreeSWITCH on the far end of a socketpair ----
 

@@ -8,6 +8,7 @@
 #include <costrix/sim/esl_server.hpp>
 
 #include "esl/esl_fixtures.hpp"
+#include "regression/esl_sim.hpp"
 #include "scripted_peer.hpp"
 #include "support.hpp"
 
@@ -29,7 +30,6 @@ namespace asio = boost::asio;
 namespace esl = costrix::esl;
 namespace sim = costrix::sim;
 using costrix::test::async_flag;
-using costrix::test::inbound;
 using costrix::test::peer_checks;
 using costrix::test::plain_event;
 using costrix::test::read_esl_command;
@@ -414,7 +414,7 @@ TEST_CASE("esl verbs: input_events come through next_input in order with the key
 
 TEST_CASE("esl client verbs: subscribe adds names to the subscription - nixevent takes them out again",
           "[esl][verbs][client]") {
-  inbound f;
+  esl_test::esl_fixture f;
   f.run([&]() -> awaitable<void> {
     int callstates = 0, customs = 0, markers = 0;
     async_flag first_marker(f.ctx), second_marker(f.ctx);
@@ -455,7 +455,7 @@ TEST_CASE("esl client verbs: subscribe adds names to the subscription - nixevent
 }
 
 TEST_CASE("esl client verbs: unsubscribe stops one handler - the others keep getting events", "[esl][verbs][client]") {
-  inbound f;
+  esl_test::esl_fixture f;
   f.run([&]() -> awaitable<void> {
     int dropped_handler = 0, kept_handler = 0;
     async_flag first(f.ctx), second(f.ctx);
@@ -477,7 +477,7 @@ TEST_CASE("esl client verbs: unsubscribe stops one handler - the others keep get
 
 TEST_CASE("esl client verbs: filter_delete lets filtered events through again - also after a reconnection",
           "[esl][verbs][client]") {
-  inbound f;
+  esl_test::esl_fixture f;
   f.run([&]() -> awaitable<void> {
     auto events = f.client.stream({.names = {"costrix::a", "costrix::b"}});
     auto up = co_await f.client.connect();
@@ -511,7 +511,7 @@ TEST_CASE("esl client verbs: filter_delete lets filtered events through again - 
     f.client.on_state([&](esl::connection_state s) {
       if (s == esl::connection_state::connected) reconnected.set();
     });
-    co_await f.server_call([&](auto done) { f.server.srv.disconnect_all(done); });
+    co_await costrix::test::sim_call(f.ctx, [&](auto done) { f.server.srv.disconnect_all(done); });
     co_await reconnected.wait();
     CHECK(f.server.srv.commands_received("filter") == 2);  // the add and the delete, nothing sent again
     emit("costrix::b");
@@ -524,7 +524,7 @@ TEST_CASE("esl client verbs: filter_delete lets filtered events through again - 
 }
 
 TEST_CASE("esl client verbs: command sends a line with its headers - sendevent fires the event", "[esl][verbs][client]") {
-  inbound f;
+  esl_test::esl_fixture f;
   f.run([&]() -> awaitable<void> {
     std::string value, event_uuid;
     async_flag got(f.ctx);
@@ -558,7 +558,7 @@ TEST_CASE("esl client verbs: command sends a line with its headers - sendevent f
 TEST_CASE("esl client verbs: a full drop_newest stream keeps the oldest events and counts the newest it dropped",
           "[esl][verbs][client]") {
   constexpr std::size_t n = 3000, cap = 16;
-  inbound f;
+  esl_test::esl_fixture f;
   f.run([&]() -> awaitable<void> {
     std::size_t seen_events = 0;
     async_flag all(f.ctx);
