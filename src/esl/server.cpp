@@ -145,10 +145,6 @@ result<void> server::start() {
 
 namespace {
 
-constexpr int accepts_per_wakeup = 64;
-
-bool out_of_resources(int e) noexcept { return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM; }
-
 // After stop()'s grace the handler's awaits are cancelled and Asio throws
 // operation_aborted at the next one: the expected end of a stopped call.
 void log_threw(const session& s, std::string_view peer, std::string_view route, std::exception_ptr e,
@@ -173,31 +169,7 @@ void log_threw(const session& s, std::string_view peer, std::string_view route, 
 
 awaitable<void> server::accept_loop(unsigned core) {
   core_state& cs = *cores_[core];
-  boost::system::error_code ec;
-  cs.acceptor.non_blocking(true, ec);
-  for (;;) {
-    auto [wait_error] = co_await cs.acceptor.async_wait(tcp::acceptor::wait_read, asio::as_tuple(asio::use_awaitable));
-    if (wait_error == asio::error::operation_aborted || !cs.acceptor.is_open()) co_return;
-    for (int n = 0; n < accepts_per_wakeup && !wait_error; ++n) {
-      // Once stop() has begun, connections stay queued for whoever else holds
-      // the socket (the process taking over); one already accepted is served.
-      if (stopping_.load(std::memory_order_relaxed)) co_return;
-      int fd = ::accept4(cs.acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) {
-        int e = errno;
-        if (e == EAGAIN || e == EWOULDBLOCK) break;
-        if (!out_of_resources(e)) continue;
-        wait_error.assign(e, boost::system::system_category());
-        break;
-      }
-      admit(cs, fd);  // even when stop() has begun: it ends within the grace
-    }
-    if (wait_error) {
-      log(log_level::warning, fmt::format("esl: accept failed: {}; retrying", wait_error.message()));
-      cs.backoff.expires_after(std::chrono::milliseconds(50));
-      co_await cs.backoff.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
-  }
+  co_await io::accept_connections(cs.acceptor, cs.backoff, stopping_, "esl", [this, &cs](int fd) { admit(cs, fd); });
 }
 
 void server::admit(core_state& cs, int fd) {

@@ -1,9 +1,17 @@
 #include <costrix/io/listener.hpp>
 
+#include <costrix/log.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
 #include <boost/asio/detail/socket_option.hpp>
 #include <boost/asio/ip/address.hpp>
 
 #include <charconv>
+#include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -107,6 +115,39 @@ result<std::vector<tcp::acceptor>> open_listeners(runtime& rt, std::string_view 
     acceptors.push_back(std::move(*a));
   }
   return acceptors;
+}
+
+awaitable<void> accept_connections(tcp::acceptor& acceptor, asio::steady_timer& backoff,
+                                   const std::atomic<bool>& stopping, std::string_view who,
+                                   std::function<void(int)> admit) {
+  constexpr int accepts_per_wakeup = 64;
+  auto out_of_resources = [](int e) { return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM; };
+  boost::system::error_code ec;
+  acceptor.non_blocking(true, ec);
+  for (;;) {
+    auto [wait_error] = co_await acceptor.async_wait(tcp::acceptor::wait_read, asio::as_tuple(asio::use_awaitable));
+    if (wait_error == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    for (int n = 0; n < accepts_per_wakeup && !wait_error; ++n) {
+      // Once stop() has begun, connections stay queued for whoever else holds
+      // the socket (the process taking over); one already accepted is served.
+      if (stopping.load(std::memory_order_relaxed)) co_return;
+      int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        int e = errno;
+        if (e == EAGAIN || e == EWOULDBLOCK) break;
+        if (!out_of_resources(e)) continue;  // the caller gave up (ECONNABORTED) and the like
+        wait_error.assign(e, boost::system::system_category());
+        break;
+      }
+      admit(fd);  // even when stop() has begun: it ends within the grace
+    }
+    if (wait_error) {
+      // Out of descriptors (or another failure): wait, then serve again.
+      log(log_level::warning, fmt::format("{}: accept failed: {}; retrying", who, wait_error.message()));
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
 }
 
 }  // namespace costrix::io

@@ -5,6 +5,10 @@
 #include <costrix/result.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <functional>
 
 #include <span>
 #include <string_view>
@@ -37,5 +41,15 @@ std::vector<int> inherited_listeners();
 /// they are left open.
 result<std::vector<boost::asio::ip::tcp::acceptor>> open_listeners(runtime& rt, std::string_view listen,
                                                                   std::span<const int> fds, int backlog);
+
+/// A server's accept loop on one core: at each wake-up, every connection
+/// queued (up to 64) goes to `admit` as a non-blocking, close-on-exec
+/// descriptor. Out of descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM): a warning
+/// naming `who`, then a 50 ms pause on `backoff` while connections wait in the
+/// backlog. Ends when the acceptor is closed or once `stopping` is set: the
+/// connections still queued stay for whoever else holds the socket.
+awaitable<void> accept_connections(boost::asio::ip::tcp::acceptor& acceptor, boost::asio::steady_timer& backoff,
+                                   const std::atomic<bool>& stopping, std::string_view who,
+                                   std::function<void(int)> admit);
 
 }  // namespace costrix::io
