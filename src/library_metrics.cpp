@@ -153,6 +153,8 @@ const ami_metrics& ami() {
     a.reconnects = r.add_counter("costrix_ami_reconnects_total", "AMI connections made again after a loss");
     register_event_queue(a.event_drops, a.event_depth, "ami");
     register_errors(a.errors, "ami");
+    a.bytes_out = r.add_counter("costrix_ami_bytes_out_total", "AMI bytes written (actions)");
+    a.bytes_in = r.add_counter("costrix_ami_bytes_in_total", "AMI bytes read (responses and events)");
     return a;
   }();
   return m;
@@ -181,6 +183,8 @@ const esl_metrics& esl() {
     e.reconnects = r.add_counter("costrix_esl_reconnects_total", "ESL inbound connections made again after a loss");
     register_event_queue(e.event_drops, e.event_depth, "esl");
     register_errors(e.errors, "esl");
+    e.bytes_out = r.add_counter("costrix_esl_bytes_out_total", "ESL bytes written (inbound clients and outbound sessions)");
+    e.bytes_in = r.add_counter("costrix_esl_bytes_in_total", "ESL bytes read (inbound clients and outbound sessions)");
     return e;
   }();
   return m;

@@ -52,6 +52,8 @@ struct ami_metrics {
   counter event_drops;
   gauge event_depth;
   counter errors[error_kinds];
+  counter bytes_out;
+  counter bytes_in;
 };
 const ami_metrics& ami();
 /// Counts the action whose encoding starts at `encoded` ("Action: Name\r\n...").
@@ -65,6 +67,8 @@ struct esl_metrics {
   counter event_drops;
   gauge event_depth;
   counter errors[error_kinds];
+  counter bytes_out;  ///< inbound clients and outbound sessions
+  counter bytes_in;
 };
 const esl_metrics& esl();
 /// 0: api, 1: bgapi, 2: any other command.

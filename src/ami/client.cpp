@@ -235,7 +235,8 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     write_busy_ = true;
     std::swap(out_, writing_);
     out_.clear();
-    auto done = [self = shared_from_this(), epoch = epoch_, tls = tls_](boost::system::error_code ec, std::size_t) {
+    auto done = [self = shared_from_this(), epoch = epoch_, tls = tls_](boost::system::error_code ec, std::size_t n) {
+      metrics::lib::ami().bytes_out.inc(n);
       self->write_busy_ = false;
       self->writing_.clear();
       if (ec) {
@@ -320,6 +321,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
                                      : error{errc::disconnected, ec.message()};
         break;
       }
+      metrics::lib::ami().bytes_in.inc(n);
       rend_ += n;
       auto drained = drain(epoch);
       if (!drained) {

@@ -232,7 +232,8 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     std::swap(out_, writing_);
     out_.clear();
     asio::async_write(socket_, asio::buffer(writing_),
-                      [self = shared_from_this(), epoch = epoch_](boost::system::error_code ec, std::size_t) {
+                      [self = shared_from_this(), epoch = epoch_](boost::system::error_code ec, std::size_t n) {
+                        metrics::lib::esl().bytes_out.inc(n);
                         self->write_busy_ = false;
                         self->writing_.clear();
                         if (ec) {
@@ -273,6 +274,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
         why = error{errc::disconnected, std::move(text)};
         break;
       }
+      metrics::lib::esl().bytes_in.inc(n);
       rend_ += n;
       auto drained = drain(epoch);
       if (!drained) {
@@ -593,6 +595,8 @@ void cancel(const std::shared_ptr<client_impl>& c, const std::weak_ptr<op_base>&
 }
 
 asio::io_context::executor_type executor_of(const client_impl& c) noexcept { return c.ex_; }
+
+void count_failure(const error& e) noexcept { metrics::lib::esl().errors[metrics::lib::error_kind(e)].inc(); }
 
 }  // namespace detail
 

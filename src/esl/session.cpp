@@ -181,6 +181,7 @@ void session::write(std::string_view bytes) {
       stream_.close();  // the reader sees it and ends everything
       return;
     }
+    metrics::lib::esl().bytes_out.inc(n);
     bytes.remove_prefix(n);
   }
   if (bytes.empty()) return;
@@ -201,6 +202,7 @@ awaitable<void> session::write_loop() {
       stream_.close();
       break;
     }
+    metrics::lib::esl().bytes_out.inc(n);
     out_.erase(0, n);
   }
   out_.clear();
@@ -230,6 +232,7 @@ awaitable<void> session::read_loop() {
     boost::system::error_code ec;
     std::size_t n = stream_.read_some(chunk, ec);
     if (!ec) {
+      metrics::lib::esl().bytes_in.inc(n);
       in_.append(chunk, n);
       continue;
     }

@@ -124,6 +124,8 @@ using io::detail::handoff;
 void start(const std::shared_ptr<client_impl>& c, std::shared_ptr<op_base> op);
 void cancel(const std::shared_ptr<client_impl>& c, const std::weak_ptr<op_base>& op);
 boost::asio::io_context::executor_type executor_of(const client_impl& c) noexcept;
+/// costrix_errors_total{protocol="esl"}: a call's outcome, transport errors and FreeSWITCH's refusals alike.
+void count_failure(const error& e) noexcept;
 result<void> encode_api(op_kind kind, const std::string& command, std::string& out, std::string_view job_uuid);
 
 template <class A, class Handler>
@@ -136,6 +138,7 @@ class api_op final : public op_base {
   void complete(result<std::string>&& r) override {
     using reply = typename A::reply;
     result<reply> v = r ? A::parse(std::move(r).value()) : result<reply>(fail(std::move(r).error()));
+    if (!v) count_failure(v.error());
     to_.deliver(std::move(v));
   }
   Handler& handler() noexcept { return to_.handler(); }
@@ -154,7 +157,10 @@ class command_op final : public op_base {
     kind = op_kind::command;
   }
   result<void> encode(std::string& out, std::string_view) override;
-  void complete(result<std::string>&& r) override { to_.deliver(std::move(r)); }
+  void complete(result<std::string>&& r) override {
+    if (!r) count_failure(r.error());
+    to_.deliver(std::move(r));
+  }
   Handler& handler() noexcept { return to_.handler(); }
 
  private:
