@@ -57,7 +57,7 @@ server_metrics make_server(std::string_view protocol) {
 }
 
 // Series named at run time (AMI actions, ESL applications), by family.
-enum named_family : std::size_t { ami_actions, esl_executes, named_families };
+enum named_family : std::size_t { ami_actions, esl_executes, esl_api_commands, named_families };
 
 struct string_hash {
   using is_transparent = void;
@@ -188,6 +188,17 @@ const esl_metrics& esl() {
     return e;
   }();
   return m;
+}
+
+void count_esl_api_text(std::string_view encoded) {
+  if (!library().enabled()) return;
+  std::string_view rest = encoded;
+  for (std::string_view verb : {std::string_view("api "), std::string_view("bgapi ")})
+    if (rest.starts_with(verb)) rest.remove_prefix(verb.size());
+  if (rest.size() == encoded.size()) return;  // not an API command
+  std::string_view name = rest.substr(0, rest.find_first_of(" \r\n"));
+  count_named(esl_api_commands, "costrix_esl_api_commands_total", "ESL api and bgapi commands sent, by command",
+              "command", name.empty() ? std::string_view("other") : name);
 }
 
 void count_esl_execute(std::string_view app) {

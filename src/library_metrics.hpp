@@ -76,6 +76,9 @@ inline void count_esl_command(int kind) {
   const auto& m = esl();
   (kind == 0 ? m.commands_api : kind == 1 ? m.commands_bgapi : m.commands_other).inc();
 }
+/// costrix_esl_api_commands_total{command=...}: the API command of an encoded
+/// `api`/`bgapi` ("api originate ..." -> originate), bounded as count_ami_action.
+void count_esl_api_text(std::string_view encoded);
 /// costrix_esl_executes_total{app=...}, bounded as count_ami_action.
 void count_esl_execute(std::string_view app);
 

@@ -169,8 +169,10 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       return op->complete(fail(errc::limit_exceeded, fmt::format("{} bytes not yet taken by FreeSWITCH (is it reading?)",
                                                                  out_.size() + writing_.size())));
     if (op->kind == op_kind::bgapi) op->job_uuid = new_uuid();
+    const std::size_t encoded_at = out_.size();
     auto encoded = op->encode(out_, op->job_uuid);
     if (!encoded) return op->complete(fail(std::move(encoded).error()));
+    if (op->kind != op_kind::command) metrics::lib::count_esl_api_text(std::string_view(out_).substr(encoded_at));
     ++live_;
     in_flight_.store(live_, std::memory_order_relaxed);
     commands_.fetch_add(1, std::memory_order_relaxed);

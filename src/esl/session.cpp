@@ -435,6 +435,7 @@ awaitable<result<std::string>> session::api(std::string_view command_line) {
   std::string bytes;
   if (auto e = wire::encode(wire::api{command_line}, bytes); !e) co_return fail(std::move(e).error());
   metrics::lib::esl().commands_api.inc();
+  metrics::lib::count_esl_api_text(bytes);
   co_return co_await send(bytes);
 }
 

@@ -82,10 +82,12 @@ TEST_CASE("metrics: ESL outbound sessions and executes by application", "[metric
   metrics::library().enable(false);
 }
 
-TEST_CASE("metrics: an ESL inbound call FreeSWITCH refuses counts in errors_total", "[metrics][esl]") {
+TEST_CASE("metrics: an ESL inbound call FreeSWITCH refuses counts in errors_total and by its command", "[metrics][esl]") {
   metrics::library().enable();
   const metrics::labels refused{{"protocol", "esl"}, {"kind", "invalid_command"}};
   const double before = now_value("costrix_errors_total", refused);
+  const metrics::labels by_name{{"command", "no_such_command"}};
+  const double named = now_value("costrix_esl_api_commands_total", by_name);
   const double in = now_value("costrix_esl_bytes_in_total"), out = now_value("costrix_esl_bytes_out_total");
   {
     esl_test::esl_fixture f;
@@ -98,6 +100,7 @@ TEST_CASE("metrics: an ESL inbound call FreeSWITCH refuses counts in errors_tota
     }());
   }
   CHECK(now_value("costrix_errors_total", refused) - before == 1);
+  CHECK(now_value("costrix_esl_api_commands_total", by_name) - named == 1);
   CHECK(now_value("costrix_esl_bytes_out_total") - out >= std::string_view("api no_such_command\n\n").size());
   CHECK(now_value("costrix_esl_bytes_in_total") - in >= std::string_view("-ERR command not found\n").size());
   metrics::library().enable(false);
