@@ -256,3 +256,28 @@ TEST_CASE("graceful: a second SIGTERM exits at once with calls still held", "[gr
   CHECK(results.size() == 1);
   CHECK(demo.exit_status() == 1);
 }
+
+TEST_CASE("graceful: a call still held when the drain deadline passes is closed and the process exits 0",
+          "[graceful]") {
+  demo_process demo{{"--listen", "127.0.0.1:0", "--threads", "1", "--drain", "1"}};
+  std::string text;
+  auto started = demo.until(serving, text);
+  REQUIRE(started);
+  asio::ip::tcp::endpoint server{asio::ip::make_address("127.0.0.1"),
+                                 static_cast<unsigned short>(std::stoi((*started)[2]))};
+  asio::io_context ctx;
+  sim::agi_call call{.script = "demo"};
+  call.rules["*"].hold = true;  // the call never finishes by itself
+  bool held = false;
+  std::vector<costrix::result<sim::call_report>> results;
+  sim::play_options po{.keep_exchanges = false};
+  po.on_hold = [&] {
+    held = true;
+    ::kill(demo.pid, SIGTERM);  // one signal: drain for at most 1 s, then close what is left
+  };
+  asio::co_spawn(ctx, play_call(server, call, po, &results), asio::detached);
+  ctx.run();  // ends when the server closes the held call's connection
+  CHECK(held);
+  REQUIRE(results.size() == 1);
+  CHECK(demo.exit_status() == 0);  // a deadline reached is still a clean stop
+}
