@@ -61,6 +61,7 @@ struct server::call {
   asio::cancellation_signal cancel;           // cancels whatever the handler awaits (stop's deadline)
   std::chrono::steady_clock::time_point environment_due{};  // while in `waiting`
   bool waiting = false;                       // in core_state::waiting, not core_state::running
+  bool closed_by_stop = false;                // close_all() closed it: stop()'s grace ran out
   call* prev = nullptr;
   call* next = nullptr;
 };
@@ -103,6 +104,7 @@ struct server::core_state {
   void close_all() {
     for (call_list* list : {&waiting, &running}) {
       for (auto* c = list->head; c; c = c->next) {
+        c->closed_by_stop = true;
         c->stream.close();
         c->cancel.emit(asio::cancellation_type::terminal);
       }
@@ -174,15 +176,18 @@ end_cause no_environment_cause(const error& e) noexcept {
 
 // A handler that returned: what became of its call, from the session's state.
 // The caller's HANGUP comes first (Asterisk may close the socket after it).
-end_cause returned_cause(const agi::session& s, bool stopping) noexcept {
+// A connection stop() closed is server_stop, whatever error the backend gave
+// the command in flight (epoll: cancelled; io_uring may report the closed descriptor).
+end_cause returned_cause(const agi::session& s, bool closed_by_stop) noexcept {
   if (s.hung_up()) return end_cause::caller_hung_up;
   auto why = s.broken_by();
   if (!why) return end_cause::handler_returned;
+  if (closed_by_stop) return end_cause::server_stop;
   switch (*why) {
     case errc::timeout: return end_cause::command_timeout;
     case errc::protocol:
     case errc::limit_exceeded: return end_cause::protocol_error;
-    case errc::cancelled: return stopping ? end_cause::server_stop : end_cause::handler_returned;
+    case errc::cancelled: return end_cause::handler_returned;
     default: return end_cause::disconnected;
   }
 }
@@ -339,7 +344,7 @@ struct server::entry {
     if (thrown) log_threw(c.session, thrown, self.stopping_.load(std::memory_order_relaxed));
     const bool stopping = self.stopping_.load(std::memory_order_relaxed);
     end_cause cause = thrown ? (stopping ? end_cause::server_stop : end_cause::handler_threw)
-                             : returned_cause(c.session, stopping);
+                             : returned_cause(c.session, c.closed_by_stop);
     self.finish(cs, &c, static_cast<int>(cause));
   }
 };
