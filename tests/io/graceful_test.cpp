@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
 
+#include "child_process.hpp"
 #include "support.hpp"
 
 #include <algorithm>
@@ -23,13 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char** environ;
 
 using namespace std::chrono_literals;
 using costrix::awaitable;
@@ -39,70 +34,11 @@ namespace sim = costrix::sim;
 namespace {
 
 // fastagi_demo with its standard output on a pipe the test reads line by line.
-struct demo_process {
-  pid_t pid = -1;
-  int out = -1;
-  std::string pending;
-  bool reaped = false;
-
-  explicit demo_process(std::vector<std::string> args) {
+struct demo_process : costrix::test::child_process {
+  explicit demo_process(std::vector<std::string> args) : child_process(with_program(std::move(args))) {}
+  static std::vector<std::string> with_program(std::vector<std::string> args) {
     args.insert(args.begin(), COSTRIX_FASTAGI_DEMO);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fds[1]);
-    out = fds[0];
-    REQUIRE(rc == 0);
-  }
-  ~demo_process() {
-    if (!reaped) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-    ::close(out);
-  }
-
-  // The next line any process writing to the pipe printed; nothing after 10 s
-  // or once every writer has exited.
-  std::optional<std::string> line() {
-    auto give_up = std::chrono::steady_clock::now() + 10s;
-    for (;;) {
-      if (auto nl = pending.find('\n'); nl != std::string::npos) {
-        std::string l = pending.substr(0, nl);
-        pending.erase(0, nl + 1);
-        return l;
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
-      pollfd p{out, POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
-      char buf[4096];
-      auto n = ::read(out, buf, sizeof buf);
-      if (n <= 0) return std::nullopt;
-      pending.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  // Reads lines until one matches; its groups.
-  std::optional<std::smatch> until(const std::regex& pattern, std::string& storage) {
-    while (auto l = line()) {
-      storage = *l;
-      std::smatch m;
-      if (std::regex_search(storage, m, pattern)) return m;
-    }
-    return std::nullopt;
-  }
-  // The exit status, once the process has exited (10 s at most; -1 if not).
-  int exit_status() {
-    int status = 0;
-    reaped = costrix::test::eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; });
-    if (!reaped) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return args;
   }
 };
 

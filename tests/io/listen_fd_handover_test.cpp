@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "child_process.hpp"
 #include "support.hpp"
 
 #include <chrono>
@@ -19,13 +20,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char** environ;
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
@@ -52,70 +48,14 @@ struct listening_socket {
   ~listening_socket() { ::close(fd); }
 };
 
-// A child process with its standard output on a pipe the test reads line by line.
-struct child_process {
-  pid_t pid = -1;
-  int out = -1;
-  std::string pending;
-
-  explicit child_process(std::vector<std::string> args) {
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fds[1]);
-    out = fds[0];
-    REQUIRE(rc == 0);
+// The pid in the first "NAME[PID]: serving" line from a process other than `not_pid`.
+std::optional<pid_t> serving(costrix::test::child_process& p, const std::regex& banner, pid_t not_pid) {
+  while (auto l = p.line()) {
+    std::smatch m;
+    if (std::regex_search(*l, m, banner) && std::stoi(m[1]) != not_pid) return std::stoi(m[1]);
   }
-  ~child_process() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-    ::close(out);
-  }
-
-  // The next line a process writing to the pipe printed; nothing after 20 s
-  // or once every writer has exited.
-  std::optional<std::string> line() {
-    auto give_up = std::chrono::steady_clock::now() + 20s;
-    for (;;) {
-      if (auto nl = pending.find('\n'); nl != std::string::npos) {
-        std::string l = pending.substr(0, nl);
-        pending.erase(0, nl + 1);
-        return l;
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
-      pollfd p{out, POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
-      char buf[4096];
-      auto n = ::read(out, buf, sizeof buf);
-      if (n <= 0) return std::nullopt;
-      pending.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  // The pid in the first "NAME[PID]: serving" line from a process other than `not_pid`.
-  std::optional<pid_t> serving(const std::regex& banner, pid_t not_pid) {
-    while (auto l = line()) {
-      std::smatch m;
-      if (std::regex_search(*l, m, banner) && std::stoi(m[1]) != not_pid) return std::stoi(m[1]);
-    }
-    return std::nullopt;
-  }
-  // The exit status once the process has exited (-1 if not within the wait).
-  int exit_status() {
-    int status = 0;
-    if (!costrix::test::eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; })) return -1;
-    pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-};
+  return std::nullopt;
+}
 
 bool fastagi_call_ok(unsigned short port) {
   asio::io_context client;
@@ -138,14 +78,14 @@ void check_handover(const char* program, const std::regex& banner, bool (*call_o
   listening_socket sock;
   pid_t successor = -1;
   {
-    child_process old{{program, "--listen-fd", std::to_string(sock.fd), "--threads", "1", "--drain", "5"}};
-    auto first = old.serving(banner, -1);
+    costrix::test::child_process old{{program, "--listen-fd", std::to_string(sock.fd), "--threads", "1", "--drain", "5"}};
+    auto first = serving(old, banner, -1);
     REQUIRE(first);
     ::close(sock.fd);  // only the server holds the socket now
     sock.fd = -1;
     CHECK(call_ok(sock.port));
     REQUIRE(::kill(old.pid, SIGUSR2) == 0);
-    auto next = old.serving(banner, *first);  // the successor prints its banner on the same pipe
+    auto next = serving(old, banner, *first);  // the successor prints its banner on the same pipe
     REQUIRE(next);
     successor = *next;
     CHECK(old.exit_status() == 0);  // the old process drained and exited
