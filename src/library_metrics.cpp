@@ -193,9 +193,9 @@ const esl_metrics& esl() {
 void count_esl_api_text(std::string_view encoded) {
   if (!library().enabled()) return;
   std::string_view rest = encoded;
-  for (std::string_view verb : {std::string_view("api "), std::string_view("bgapi ")})
-    if (rest.starts_with(verb)) rest.remove_prefix(verb.size());
-  if (rest.size() == encoded.size()) return;  // not an API command
+  if (rest.starts_with("api ")) rest.remove_prefix(4);
+  else if (rest.starts_with("bgapi ")) rest.remove_prefix(6);
+  else return;  // not an API command
   std::string_view name = rest.substr(0, rest.find_first_of(" \r\n"));
   count_named(esl_api_commands, "costrix_esl_api_commands_total", "ESL api and bgapi commands sent, by command",
               "command", name.empty() ? std::string_view("other") : name);
