@@ -68,6 +68,14 @@ std::string event(std::string_view name, std::string_view extra, std::string_vie
   return "Content-Length: " + std::to_string(body.size()) + "\nContent-Type: text/event-plain\n\n" + body;
 }
 
+// The scripted FreeSWITCH's opening for channel u-0: the connect reply, then `myevents`.
+void open_channel(int fd, costrix::test::peer_io& io, peer_checks& checks) {
+  PEER_CHECK(checks, read_command(fd) == "connect\n\n");
+  io.send("Event-Name: CHANNEL_DATA\nUnique-ID: u-0\nContent-Type: command/reply\nReply-Text: %2BOK%0A\n\n");
+  PEER_CHECK(checks, read_command(fd) == "myevents\n\n");
+  io.send("Content-Type: command/reply\nReply-Text: +OK Events Enabled\n\n");
+}
+
 }  // namespace
 
 TEST_CASE("esl session: replays esl-outbound-async byte for byte", "[esl][session][transcript]") {
@@ -222,10 +230,7 @@ TEST_CASE("esl session: a socket that closes ends the verb in flight with errc::
   std::thread peer([&] {
     int fd = sp.far();
     costrix::test::peer_io io{fd};
-    PEER_CHECK(checks, read_command(fd) == "connect\n\n");
-    io.send("Event-Name: CHANNEL_DATA\nUnique-ID: u-0\nContent-Type: command/reply\nReply-Text: %2BOK%0A\n\n");
-    PEER_CHECK(checks, read_command(fd) == "myevents\n\n");
-    io.send("Content-Type: command/reply\nReply-Text: +OK Events Enabled\n\n");
+    open_channel(fd, io, checks);
     PEER_CHECK(checks, read_command(fd).starts_with("sendmsg\ncall-command: execute\nexecute-app-name: answer\n"));
     ::shutdown(fd, SHUT_RDWR);
   });
@@ -256,10 +261,7 @@ TEST_CASE("esl session: a command FreeSWITCH does not answer times out - and its
   std::thread peer([&] {
     int fd = sp.far();
     costrix::test::peer_io io{fd};
-    PEER_CHECK(checks, read_command(fd) == "connect\n\n");
-    io.send("Event-Name: CHANNEL_DATA\nUnique-ID: u-0\nContent-Type: command/reply\nReply-Text: %2BOK%0A\n\n");
-    PEER_CHECK(checks, read_command(fd) == "myevents\n\n");
-    io.send("Content-Type: command/reply\nReply-Text: +OK Events Enabled\n\n");
+    open_channel(fd, io, checks);
     PEER_CHECK(checks, read_command(fd).starts_with("sendmsg\ncall-command: execute\nexecute-app-name: answer\n"));
     // Silent until the session has given up on the answer and sent the next command.
     PEER_CHECK(checks, read_command(fd) == "api uuid_getvar u-0 FOO\n\n");
